@@ -1,0 +1,6 @@
+"""ganblr-bench: containerised, trend-tracked benchmarks of GANBLR and GANBLR++.
+
+The package is the pure core: no Airflow import anywhere below this folder.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,231 @@
+"""The two structures that cross the container boundary: the job spec and the job result.
+
+A job spec goes into a container (``ganblr-bench run --spec spec.json``); a result comes
+out (``result.json`` in the results folder). Both are versioned: a reader refuses a
+version it does not know rather than guessing. docs/contract.md documents every field;
+``ganblr-bench schema`` prints the JSON Schemas generated from these classes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SPEC_VERSION = 1
+RESULT_VERSION = 1
+
+MODELS = ("ganblr", "ganblr++")
+CLASSIFIERS = ("lr", "mlp", "rf", "xgb")
+STATUSES = ("ok", "failed", "timeout", "oom", "skipped")
+
+Model = Literal["ganblr", "ganblr++"]
+Classifier = Literal["lr", "mlp", "rf", "xgb"]
+Status = Literal["ok", "failed", "timeout", "oom", "skipped"]
+
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
+
+
+class ContractError(ValueError):
+    """A spec or result that does not validate; the message names the source and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelParams(_Strict):
+    """The knobs of ganblr 0.1.3's ``fit``; GANBLR++ adds its numeric columns."""
+
+    k: int = Field(0, ge=0, le=3, description="GANBLR's k: parents per feature in the kDB structure")
+    epochs: int = Field(10, ge=1, le=10_000, description="adversarial training epochs")
+    batch_size: int = Field(32, ge=1, le=1_000_000)
+    warmup_epochs: int = Field(1, ge=1, le=10_000, description="epochs of the warm-up (ELR) phase")
+    numeric_columns: list[str] | None = Field(
+        None, description="GANBLR++ only: columns its DMM discretiser treats as numeric (default: the dataset's)"
+    )
+
+
+class JobSpec(_Strict):
+    """One benchmark job: one model on one dataset with one seed."""
+
+    spec_version: Literal[1] = SPEC_VERSION
+    job_id: str | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
+    model: Model
+    dataset: str = Field(min_length=1)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    params: ModelParams = ModelParams()
+    synthetic_rows: int | None = Field(None, ge=1, le=10_000_000, description="default: as many as the training rows")
+    row_limit: int | None = Field(None, ge=20, description="cap on the rows used, train and test together")
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="held-out share where the dataset has no official split")
+    discretise_bins: int = Field(5, ge=2, le=64, description="GANBLR only: equal-frequency bins per numeric column")
+    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
+    timeout_s: float | None = Field(None, gt=0, description="the runner stops the job and records status timeout")
+
+    @field_validator("job_id")
+    @classmethod
+    def _job_id_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and not _JOB_ID.match(value):
+            raise ValueError("must be 1-128 letters, digits or _.+- and start with a letter or digit")
+        return value
+
+    @field_validator("classifiers")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a classifier twice")
+        return value
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str) -> str:
+        from .catalog import REGISTRY
+
+        if value not in REGISTRY:
+            raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(REGISTRY))}")
+        return value
+
+    @model_validator(mode="after")
+    def _numeric_columns_only_for_ganblrpp(self) -> JobSpec:
+        if self.params.numeric_columns is not None and self.model != "ganblr++":
+            raise ValueError("params.numeric_columns applies to ganblr++ only")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.job_id or f"{self.model.replace('+', 'p')}-{self.dataset}-s{self.seed}"
+
+
+class Timings(_Strict):
+    """Seconds. ``execution_s`` is fit + sample: the figure users compare."""
+
+    startup_s: float | None = None
+    load_s: float | None = None
+    fit_s: float | None = None
+    sample_s: float | None = None
+    evaluate_s: float | None = None
+    execution_s: float | None = None
+    wall_s: float | None = None
+
+
+class Resources(_Strict):
+    peak_memory_bytes: int | None = None
+    memory_source: Literal["cgroup-v2", "cgroup-v1", "rusage"] | None = None
+    cpu_seconds: float | None = None
+    cpu_percent: float | None = Field(None, description="CPU seconds / wall seconds x 100; 100 = one core busy")
+    cpus_available: float | None = None
+    cpu_percent_of_available: float | None = None
+
+
+class Score(_Strict):
+    classifier: Classifier
+    tstr_accuracy: float | None = Field(None, ge=0, le=1, description="train on synthetic, test on real")
+    trtr_accuracy: float | None = Field(None, ge=0, le=1, description="train on real, test on real")
+
+
+class DatasetFacts(_Strict):
+    name: str
+    checksum: str = Field(description="sha256 of the file, or of its files' 'name sha256' lines for several")
+    files: dict[str, str] = Field(description="file name -> sha256")
+    train_rows: int
+    test_rows: int
+    synthetic_rows: int | None = None
+    features: int
+    numeric_columns: list[str] = Field(description="columns numeric in the model's input")
+    rows_dropped: int = Field(0, description="rows dropped for a missing numeric value")
+
+
+class Environment(_Strict):
+    versions: dict[str, str]
+    host_cpus: int | None = None
+    hostname: str | None = None
+    in_container: bool = False
+    image: str | None = Field(None, description="image reference, passed in by the scheduler")
+
+
+class JobResult(_Strict):
+    result_version: Literal[1] = RESULT_VERSION
+    job: str
+    spec: JobSpec
+    status: Status
+    error: str | None = None
+    started_at: datetime
+    finished_at: datetime
+    timings: Timings = Timings()
+    resources: Resources = Resources()
+    scores: list[Score] = []
+    dataset: DatasetFacts | None = None
+    environment: Environment | None = None
+    artifacts: dict[str, str] = Field(default_factory=dict, description="name -> path relative to the result folder")
+
+    @model_validator(mode="after")
+    def _ok_means_complete(self) -> JobResult:
+        if self.status == "ok":
+            missing = [n for n in ("fit_s", "sample_s", "execution_s") if getattr(self.timings, n) is None]
+            if missing or not self.scores or self.dataset is None:
+                raise ValueError(f"status ok but figures are missing: {', '.join(missing) or 'scores/dataset'}")
+        elif not self.error:
+            raise ValueError(f"status {self.status} needs an error text")
+        return self
+
+
+def _explain(source: str, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{field}: {msg}" + (f" (got {e['input']!r})" if "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict) else ""))
+    return f"{source}: " + "; ".join(parts)
+
+
+def _parse(cls: type[BaseModel], data: Any, source: str) -> Any:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as err:
+        raise ContractError(_explain(source, err)) from None
+
+
+def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
+    if isinstance(data, dict) and data.get("spec_version", SPEC_VERSION) != SPEC_VERSION:
+        raise ContractError(f"{source}: spec_version {data['spec_version']!r} is not supported (this runner reads {SPEC_VERSION})")
+    return _parse(JobSpec, data, source)
+
+
+def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
+    if isinstance(data, dict) and data.get("result_version", RESULT_VERSION) != RESULT_VERSION:
+        raise ContractError(f"{source}: result_version {data['result_version']!r} is not supported (this reader knows {RESULT_VERSION})")
+    return _parse(JobResult, data, source)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ContractError(f"{path}: no such file") from None
+    except json.JSONDecodeError as err:
+        raise ContractError(f"{path}: not valid JSON ({err})") from None
+
+
+def load_spec(path: Path) -> JobSpec:
+    return parse_spec(_read_json(path), str(path))
+
+
+def load_result(path: Path) -> JobResult:
+    return parse_result(_read_json(path), str(path))
+
+
+def write_json_atomic(path: Path, payload: str) -> None:
+    """Write so that a reader sees the old file or the whole new one, never half of one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(payload)
+    os.replace(tmp, path)
+
+
+def json_schemas() -> dict[str, Any]:
+    return {"job_spec": JobSpec.model_json_schema(), "job_result": JobResult.model_json_schema()}
