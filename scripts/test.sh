@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command: installs and starts everything the tests need, then runs them all.
+#
+#   - the project venv (scripts/setup-venv.sh)
+#   - Debian's docker.io and debootstrap, if missing; a Docker engine (scripts/docker-engine.sh)
+#   - the base image, built locally when it cannot be pulled (scripts/base-image.sh)
+#   - the shared benchmark image (scripts/build-image.sh)
+# Extra arguments go to pytest, e.g. scripts/test.sh -k datasets
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+need_apt=()
+command -v dockerd >/dev/null || need_apt+=(docker.io)
+command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test: installing ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+scripts/setup-venv.sh
+scripts/docker-engine.sh start
+base=$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile | head -n 1)
+docker image inspect "$base" >/dev/null 2>&1 || scripts/base-image.sh "$base"  # no registry is assumed
+
+export GANBLR_BENCH_IMAGE_TAG=${GANBLR_BENCH_IMAGE_TAG:-ganblr-bench:test}
+export GANBLR_BENCH_TRUST_HOST_CA=${GANBLR_BENCH_TRUST_HOST_CA:-1}
+mkdir -p var/test-artifacts
+scripts/build-image.sh "$GANBLR_BENCH_IMAGE_TAG" 2>var/test-artifacts/image-build.log | tee var/test-artifacts/image-build.txt
+
+export GANBLR_BENCH_DATA_MIRROR=${GANBLR_BENCH_DATA_MIRROR:-$(cd "$here/.." && pwd)/shared/datasets}
+exec .venv/bin/python -m pytest -ra "$@"
