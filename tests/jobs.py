@@ -1,0 +1,46 @@
+"""Helpers for tests that run real jobs: write a spec, run the CLI, read the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ganblr_bench.contract import JobResult, load_result
+
+SMALL = {"row_limit": 600, "params": {"epochs": 1, "batch_size": 64}}
+
+
+def write_spec(folder: Path, **spec) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spec.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def run_cli(spec: Path, out: Path, **env: str) -> tuple[int, str, str]:
+    proc = subprocess.run([sys.executable, "-m", "ganblr_bench.cli", "run", "--spec", str(spec), "--out", str(out)],
+                          capture_output=True, text=True, timeout=900, env=dict(os.environ, **env))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def assert_complete(result: JobResult, classifiers=("lr", "mlp", "rf", "xgb")) -> None:
+    """Every figure of an ok result is present and plausible."""
+    assert result.status == "ok", result.error
+    t, r = result.timings, result.resources
+    for name in ("startup_s", "load_s", "fit_s", "sample_s", "evaluate_s", "execution_s", "wall_s"):
+        assert getattr(t, name) > 0, name
+    assert t.execution_s == round(t.fit_s + t.sample_s, 4)
+    assert t.startup_s < t.wall_s and t.execution_s < t.wall_s
+    assert r.peak_memory_bytes > 50 * 2**20 and r.cpu_seconds > 0 and 0 < r.cpu_percent <= 100 * r.cpus_available + 5
+    assert [s.classifier for s in result.scores] == list(classifiers)
+    for s in result.scores:
+        assert 0 <= s.tstr_accuracy <= 1 and 0 <= s.trtr_accuracy <= 1
+    assert result.dataset.train_rows > 0 and result.dataset.test_rows > 0 and len(result.dataset.checksum) == 64
+    assert result.environment.versions["ganblr"] == "0.1.3"
+
+
+def read(out: Path) -> JobResult:
+    return load_result(out / "result.json")

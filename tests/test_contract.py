@@ -1,0 +1,78 @@
+import json
+
+import pytest
+
+from ganblr_bench.contract import ContractError, JobSpec, load_result, load_spec, parse_result, parse_spec
+
+
+def test_defaults_and_job_name():
+    spec = parse_spec({"model": "ganblr++", "dataset": "adult", "seed": 7})
+    assert spec.params.epochs == 10 and spec.params.k == 0
+    assert spec.classifiers == ["lr", "mlp", "rf", "xgb"]
+    assert spec.name == "ganblrpp-adult-s7"
+
+
+@pytest.mark.parametrize(
+    "patch, field, words",
+    [
+        ({"model": "ctgan"}, "model", "ganblr"),
+        ({"params": {"epochs": 0}}, "params.epochs", "greater than or equal to 1"),
+        ({"dataset": "adulty"}, "dataset", "unknown dataset 'adulty'"),
+        ({"classifiers": ["lr", "svm"]}, "classifiers.1", "'lr'"),
+        ({"classifiers": ["lr", "lr"]}, "classifiers", "twice"),
+        ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"params": {"numeric_columns": ["age"]}}, "", "ganblr++ only"),
+        ({"row_limit": 5}, "row_limit", "20"),
+        ({"colour": "red"}, "colour", "Extra inputs"),
+        ({"job_id": "../etc"}, "job_id", "letters, digits"),
+    ],
+)
+def test_bad_specs_name_the_field(patch, field, words):
+    data = {"model": "ganblr", "dataset": "car"} | patch
+    with pytest.raises(ContractError) as err:
+        parse_spec(data, "spec.json")
+    message = str(err.value)
+    assert message.startswith("spec.json: ") and field in message and words in message
+
+
+def test_unknown_spec_version_is_refused():
+    with pytest.raises(ContractError, match="spec_version 2 is not supported"):
+        parse_spec({"spec_version": 2, "model": "ganblr", "dataset": "car"})
+
+
+def test_files_that_are_missing_or_not_json(tmp_path):
+    with pytest.raises(ContractError, match="no such file"):
+        load_spec(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ContractError, match="bad.json: not valid JSON"):
+        load_result(bad)
+
+
+def _result(**changes):
+    base = {
+        "job": "j", "spec": {"model": "ganblr", "dataset": "car"}, "status": "ok",
+        "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+        "timings": {"fit_s": 1.0, "sample_s": 0.5, "execution_s": 1.5},
+        "scores": [{"classifier": "lr", "tstr_accuracy": 0.7, "trtr_accuracy": 0.9}],
+        "dataset": {"name": "car", "checksum": "x", "files": {"car.data": "x"}, "train_rows": 10, "test_rows": 5,
+                    "features": 6, "numeric_columns": []},
+    }
+    return base | changes
+
+
+def test_result_round_trip_and_completeness_rules():
+    result = parse_result(_result())
+    assert parse_result(json.loads(result.model_dump_json())) == result
+    with pytest.raises(ContractError, match="figures are missing: fit_s"):
+        parse_result(_result(timings={"sample_s": 1.0, "execution_s": 1.0}))
+    with pytest.raises(ContractError, match="needs an error text"):
+        parse_result(_result(status="failed"))
+    with pytest.raises(ContractError, match="scores.0.tstr_accuracy"):
+        parse_result(_result(scores=[{"classifier": "lr", "tstr_accuracy": 1.5}]))
+    assert parse_result(_result(status="timeout", error="too slow", scores=[])).status == "timeout"
+
+
+def test_job_spec_schema_is_documented():
+    schema = JobSpec.model_json_schema()
+    assert schema["properties"]["model"]["enum"] == ["ganblr", "ganblr++"]

@@ -1,0 +1,30 @@
+"""The documented contract names every field the code has, so docs cannot drift silently."""
+
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ganblr_bench import contract
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Leaf field names, dotted; a list field is written `name[]`."""
+    names = []
+    for name, info in model.model_fields.items():
+        kinds = typing.get_args(info.annotation) or (info.annotation,)  # unwrap "X | None"
+        kind = next((k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)), None)
+        if typing.get_origin(info.annotation) is list and kind is not None:
+            names.append(f"{prefix}{name}[]")
+        elif kind is not None and kind is not contract.JobSpec:
+            names.extend(_fields(kind, f"{prefix}{name}."))
+        else:
+            names.append(prefix + name)
+    return names
+
+
+def test_every_spec_and_result_field_is_documented():
+    missing = [f for f in _fields(contract.JobSpec) + _fields(contract.JobResult) if f"`{f}`" not in DOC]
+    assert not missing, f"docs/contract.md lacks {missing}"

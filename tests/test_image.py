@@ -1,0 +1,79 @@
+"""The shared image, built by the real Docker engine, running both models in containers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from jobs import SMALL, assert_complete, read, write_spec
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def docker(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    tag = os.environ.get("GANBLR_BENCH_IMAGE_TAG", "ganblr-bench:test")
+    if docker("version").returncode != 0:
+        pytest.fail("no Docker engine answers: run scripts/test.sh (or scripts/docker-engine.sh start)")
+    if docker("image", "inspect", tag).returncode != 0:
+        pytest.fail(f"image {tag} is not built: run scripts/test.sh (or scripts/build-image.sh {tag})")
+    return tag
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """The host fills the dataset cache; containers mount it read-only (they have no network)."""
+    from ganblr_bench import datasets
+
+    folder = tmp_path_factory.mktemp("container-cache")
+    folder.chmod(0o755)  # readable by the image's unprivileged user
+    datasets.fetch("adult", cache=folder)
+    return folder
+
+
+def run_container(image, cache, folder, *extra: str) -> subprocess.CompletedProcess:
+    out = folder / "out"
+    out.mkdir(parents=True)
+    out.chmod(0o777)  # the image runs as an unprivileged user
+    return docker(
+        "run", "--rm", "--network", "none", *extra,
+        "-v", f"{cache}:/data/cache:ro", "-v", f"{folder / 'spec.json'}:/job/spec.json:ro", "-v", f"{out}:/results",
+        "-e", f"GANBLR_BENCH_IMAGE={image}", image, "run", "--spec", "/job/spec.json", "--out", "/results",
+    )
+
+
+def test_image_is_labelled_and_runs_unprivileged(image):
+    info = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
+    assert info["User"] == "bench"
+    assert info["Entrypoint"] == ["ganblr-bench"]
+    assert info["Labels"]["io.ganblr-bench.ganblr.version"] == "0.1.3"
+    version = docker("run", "--rm", "--network", "none", image, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("ganblr-bench ")
+
+
+@pytest.mark.parametrize("model", ["ganblr", "ganblr++"])
+def test_both_models_run_in_containers_with_no_network(image, cache, tmp_path, model):
+    write_spec(tmp_path, model=model, dataset="adult", seed=1, **SMALL)
+    proc = run_container(image, cache, tmp_path, "--memory", "3g")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = read(tmp_path / "out")
+    assert_complete(result)
+    # Inside our container the memory figure is the container's own cgroup.
+    assert result.resources.memory_source in ("cgroup-v1", "cgroup-v2")
+    assert result.environment.in_container and result.environment.image == image
+    assert (tmp_path / "out" / "synthetic.csv").stat().st_size > 0
+
+
+def test_the_container_cannot_download_a_missing_dataset(image, cache, tmp_path):
+    write_spec(tmp_path, model="ganblr", dataset="magic", **SMALL)  # magic is not in the mounted cache
+    proc = run_container(image, cache, tmp_path)
+    result = read(tmp_path / "out")
+    assert proc.returncode == 1 and result.status == "failed"
+    assert "dataset magic: magic04.data is not in the cache" in result.error

@@ -1,0 +1,67 @@
+"""The benchmark job run for real, without Docker: the real models on real data."""
+
+import pandas as pd
+import pytest
+
+from jobs import SMALL, assert_complete, read, run_cli, write_spec
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("model", ["ganblr", "ganblr++"])
+def test_cli_runs_a_model_on_adult_and_writes_a_complete_result(tmp_path, model):
+    spec = write_spec(tmp_path, model=model, dataset="adult", seed=3, **SMALL)
+    code, out, err = run_cli(spec, tmp_path / "out")
+    assert code == 0, err
+    result = read(tmp_path / "out")
+    assert_complete(result)
+    assert result.resources.memory_source == "rusage"  # not our container: process figures
+    assert out.strip().startswith(f"{result.job}: ok startup=")
+    sample = pd.read_csv(tmp_path / "out" / "synthetic.csv")
+    assert len(sample) == result.dataset.train_rows and sample.shape[1] == 15
+    if model == "ganblr++":
+        assert result.dataset.numeric_columns == ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss",
+                                                  "hours-per-week"]
+        assert pd.api.types.is_float_dtype(sample["age"])
+    else:
+        assert result.dataset.numeric_columns == [] and sample["age"].str.startswith("q").all()
+
+
+def test_same_seed_gives_the_same_sample_and_another_seed_does_not(tmp_path):
+    samples = []
+    for run, seed in (("a", 11), ("b", 11), ("c", 12)):
+        spec = write_spec(tmp_path / run, model="ganblr++", dataset="iris", seed=seed, synthetic_rows=80,
+                          classifiers=["lr"], params={"epochs": 1})
+        assert run_cli(spec, tmp_path / run / "out")[0] == 0
+        samples.append((tmp_path / run / "out" / "synthetic.csv").read_text())
+    assert samples[0] == samples[1]
+    assert samples[0] != samples[2]
+
+
+def test_a_job_past_its_timeout_is_a_timeout_result(tmp_path):
+    spec = write_spec(tmp_path, model="ganblr", dataset="adult", seed=0, timeout_s=12, params={"epochs": 500})
+    code, out, _ = run_cli(spec, tmp_path / "out")
+    result = read(tmp_path / "out")
+    assert code == 1 and result.status == "timeout" and "timeout of 12 s" in result.error
+    assert result.timings.fit_s is None and result.timings.startup_s > 0
+    assert "timeout" in out
+
+
+def test_a_corrupt_dataset_is_a_failed_result_naming_it(tmp_path):
+    bad = tmp_path / "mirror" / "car"
+    bad.mkdir(parents=True)
+    (bad / "car.data").write_text("vhigh,vhigh,2,2,small,low,unacc\n")
+    spec = write_spec(tmp_path, model="ganblr", dataset="car")
+    code, _, _ = run_cli(spec, tmp_path / "out", GANBLR_BENCH_DATA_MIRROR=str(tmp_path / "mirror"),
+                         GANBLR_BENCH_CACHE=str(tmp_path / "cache"))
+    result = read(tmp_path / "out")
+    assert code == 1 and result.status == "failed"
+    assert "dataset car: car.data from mirror" in result.error and result.scores == []
+
+
+def test_a_bad_spec_exits_2_before_any_work(tmp_path):
+    spec = write_spec(tmp_path, model="ganblr", dataset="car", params={"epochs": 0})
+    code, _, err = run_cli(spec, tmp_path / "out")
+    assert code == 2
+    assert "invalid input" in err and "params.epochs" in err
+    assert not (tmp_path / "out").exists()
