@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SPEC_VERSION = 1
 RESULT_VERSION = 1
+RUN_VERSION = 1
 
 MODELS = ("ganblr", "ganblr++")
 CLASSIFIERS = ("lr", "mlp", "rf", "xgb")
@@ -174,6 +175,37 @@ class JobResult(_Strict):
         return self
 
 
+class ImageFacts(_Strict):
+    ref: str = Field(description="tag the jobs ran, e.g. ganblr-bench:inputs-3f2a...")
+    digest: str | None = Field(None, description="image id (sha256) of that tag")
+    inputs_hash: str | None = Field(None, description="hash of the build inputs: the image's fingerprint")
+    build_s: float | None = Field(None, ge=0, description="build seconds; 0 when the build was skipped")
+    cached: bool | None = Field(None, description="true when the tag existed and the build was skipped")
+
+
+class HostFacts(_Strict):
+    name: str | None = None
+    cpus: int | None = Field(None, gt=0)
+    memory_bytes: int | None = Field(None, gt=0)
+
+
+class RunInfo(_Strict):
+    """One pipeline run: written as run.json beside its jobs' result folders."""
+
+    run_version: Literal[1] = RUN_VERSION
+    run_id: str = Field(min_length=1, max_length=250)
+    kind: Literal["scheduled", "manual", "cli", "test"] = "cli"
+    triggered_by: str | None = None
+    dag_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    backend: Literal["docker", "process"] | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    git_sha: str | None = None
+    image: ImageFacts | None = None
+    host: HostFacts = HostFacts()
+
+
 def _explain(source: str, err: ValidationError) -> str:
     parts = []
     for e in err.errors():
@@ -184,6 +216,10 @@ def _explain(source: str, err: ValidationError) -> str:
 
 
 def _parse(cls: type[BaseModel], data: Any, source: str) -> Any:
+    field = next(name for name in cls.model_fields if name.endswith("_version"))
+    known = cls.model_fields[field].default
+    if isinstance(data, dict) and data.get(field, known) != known:
+        raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {known})")
     try:
         return cls.model_validate(data)
     except ValidationError as err:
@@ -191,15 +227,15 @@ def _parse(cls: type[BaseModel], data: Any, source: str) -> Any:
 
 
 def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
-    if isinstance(data, dict) and data.get("spec_version", SPEC_VERSION) != SPEC_VERSION:
-        raise ContractError(f"{source}: spec_version {data['spec_version']!r} is not supported (this runner reads {SPEC_VERSION})")
     return _parse(JobSpec, data, source)
 
 
 def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
-    if isinstance(data, dict) and data.get("result_version", RESULT_VERSION) != RESULT_VERSION:
-        raise ContractError(f"{source}: result_version {data['result_version']!r} is not supported (this reader knows {RESULT_VERSION})")
     return _parse(JobResult, data, source)
+
+
+def parse_run(data: dict[str, Any], source: str = "run info") -> RunInfo:
+    return _parse(RunInfo, data, source)
 
 
 def _read_json(path: Path) -> Any:
@@ -219,6 +255,10 @@ def load_result(path: Path) -> JobResult:
     return parse_result(_read_json(path), str(path))
 
 
+def load_run(path: Path) -> RunInfo:
+    return parse_run(_read_json(path), str(path))
+
+
 def write_json_atomic(path: Path, payload: str) -> None:
     """Write so that a reader sees the old file or the whole new one, never half of one."""
     path = Path(path)
@@ -228,4 +268,5 @@ def write_json_atomic(path: Path, payload: str) -> None:
 
 
 def json_schemas() -> dict[str, Any]:
-    return {"job_spec": JobSpec.model_json_schema(), "job_result": JobResult.model_json_schema()}
+    return {"job_spec": JobSpec.model_json_schema(), "job_result": JobResult.model_json_schema(),
+            "run_info": RunInfo.model_json_schema()}

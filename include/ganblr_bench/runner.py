@@ -28,7 +28,7 @@ RESULT_FILE = "result.json"
 SYNTHETIC_FILE = "synthetic.csv"
 IMAGE_ENV = "GANBLR_BENCH_IMAGE"
 _PACKAGES = ("ganblr", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn", "numpy", "pandas", "pgmpy",
-             "scipy", "xgboost")
+             "scipy", "xgboost", "xgboost-cpu")
 
 
 class JobTimeout(Exception):
