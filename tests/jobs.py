@@ -20,9 +20,14 @@ def write_spec(folder: Path, **spec) -> Path:
     return path
 
 
+def cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """Run ``ganblr-bench ARGS`` as a separate process, as users do."""
+    return subprocess.run([sys.executable, "-m", "ganblr_bench.cli", *args], capture_output=True, text=True,
+                          timeout=900, env=dict(os.environ, **env))
+
+
 def run_cli(spec: Path, out: Path, **env: str) -> tuple[int, str, str]:
-    proc = subprocess.run([sys.executable, "-m", "ganblr_bench.cli", "run", "--spec", str(spec), "--out", str(out)],
-                          capture_output=True, text=True, timeout=900, env=dict(os.environ, **env))
+    proc = cli(["run", "--spec", str(spec), "--out", str(out)], **env)
     return proc.returncode, proc.stdout, proc.stderr
 
 
