@@ -35,7 +35,7 @@ COPY pyproject.toml README.md /src/
 COPY include/ /src/include/
 RUN pip install --no-deps --no-build-isolation /src && ganblr-bench --version
 
-FROM ${BASE_IMAGE}
+FROM ${BASE_IMAGE} AS bench
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="ganblr-bench" \
       org.opencontainers.image.description="Runs GANBLR and GANBLR++ benchmark jobs: ganblr-bench run --spec SPEC --out DIR" \

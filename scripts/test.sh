@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs and starts everything the tests need, then runs them all.
 #
-#   - the project venv (scripts/setup-venv.sh)
+#   - the project venv and the Airflow venv (scripts/setup-venv.sh, scripts/setup-airflow.sh)
 #   - Debian's docker.io and debootstrap, if missing; a Docker engine (scripts/docker-engine.sh)
 #   - the base image, built locally when it cannot be pulled (scripts/base-image.sh)
 #   - the shared benchmark image (scripts/build-image.sh)
@@ -20,6 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 scripts/setup-venv.sh
+scripts/setup-airflow.sh
 scripts/docker-engine.sh start
 base=$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile | head -n 1)
 docker image inspect "$base" >/dev/null 2>&1 || scripts/base-image.sh "$base"  # no registry is assumed

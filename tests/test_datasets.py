@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganblr_bench import catalog, datasets
-from ganblr_bench.datasets import DatasetError
+from ganblr_bench import catalog, datasets, sources
+from ganblr_bench.sources import DatasetError
 
 
 def test_every_registered_uci_file_matches_its_checksum_in_the_mirror(mirror):
     for name, info in catalog.REGISTRY.items():
-        for role, path in datasets.fetch(name).items():
+        for role, path in sources.fetch(name).items():
             if not info.package:
-                assert datasets.sha256_of(path) == info.files[role].sha256
+                assert sources.sha256_of(path) == info.files[role].sha256
 
 
 @pytest.mark.parametrize(
@@ -44,21 +44,21 @@ def test_corrupt_mirror_file_is_refused_with_the_dataset_named(tmp_path, mirror)
     original = (mirror / "car" / "car.data").read_bytes()
     (bad_mirror / "car" / "car.data").write_bytes(original.replace(b"vhigh", b"vlow!", 1))
     with pytest.raises(DatasetError, match=r"dataset car: car.data from mirror .* not the original"):
-        datasets.fetch("car", cache=tmp_path / "cache", mirror=bad_mirror)
+        sources.fetch("car", cache=tmp_path / "cache", mirror=bad_mirror)
     assert not (tmp_path / "cache" / "car" / "car.data").exists()
 
 
 def test_corrupt_cache_file_is_replaced_from_the_mirror(tmp_path, mirror):
     cache = tmp_path / "cache"
-    path = datasets.fetch("car", cache=cache, mirror=mirror)["data"]
+    path = sources.fetch("car", cache=cache, mirror=mirror)["data"]
     path.write_text("tampered")
-    again = datasets.fetch("car", cache=cache, mirror=mirror)["data"]
-    assert datasets.sha256_of(again) == catalog.get("car").files["data"].sha256
+    again = sources.fetch("car", cache=cache, mirror=mirror)["data"]
+    assert sources.sha256_of(again) == catalog.get("car").files["data"].sha256
 
 
 def test_missing_everywhere_and_offline_says_what_to_do(tmp_path):
     with pytest.raises(DatasetError, match="dataset magic: magic04.data is not in the cache .* 'ganblr-bench data fetch magic'"):
-        datasets.fetch("magic", cache=tmp_path / "c", mirror=tmp_path / "empty", offline=True)
+        sources.fetch("magic", cache=tmp_path / "c", mirror=tmp_path / "empty", offline=True)
 
 
 def test_unknown_dataset():

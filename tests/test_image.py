@@ -30,11 +30,11 @@ def image() -> str:
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """The host fills the dataset cache; containers mount it read-only (they have no network)."""
-    from ganblr_bench import datasets
+    from ganblr_bench import sources
 
     folder = tmp_path_factory.mktemp("container-cache")
     folder.chmod(0o755)  # readable by the image's unprivileged user
-    datasets.fetch("adult", cache=folder)
+    sources.fetch("adult", cache=folder)
     return folder
 
 

@@ -35,10 +35,10 @@ def _data(args: argparse.Namespace) -> int:
             print(f"{info.name:12} {info.title:36} {len(info.columns) - 1:3} features, {len(info.numeric):2} numeric, "
                   f"{kind}, {source}")
         return 0
-    from . import datasets
+    from . import sources
 
     for name in args.names or list(catalog.REGISTRY):
-        for role, path in datasets.fetch(name).items():
+        for role, path in sources.fetch(name).items():
             print(f"{name} {role}: {path}")
     return 0
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:
         from .database import DatabaseError
-        from .datasets import DatasetError
+        from .sources import DatasetError
         from .store import StoreError
 
         if isinstance(err, (DatasetError, StoreError, DatabaseError)):

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .catalog import REGISTRY
+
 SPEC_VERSION = 1
 RESULT_VERSION = 1
 RUN_VERSION = 1
@@ -85,8 +87,6 @@ class JobSpec(_Strict):
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str) -> str:
-        from .catalog import REGISTRY
-
         if value not in REGISTRY:
             raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(REGISTRY))}")
         return value
@@ -206,6 +206,97 @@ class RunInfo(_Strict):
     host: HostFacts = HostFacts()
 
 
+class ModelOverride(_Strict):
+    """Per-model changes to a run's parameters (e.g. more epochs or memory for GANBLR++)."""
+
+    epochs: int | None = Field(None, ge=1, le=10_000)
+    k: int | None = Field(None, ge=0, le=3)
+    batch_size: int | None = Field(None, ge=1, le=1_000_000)
+    warmup_epochs: int | None = Field(None, ge=1, le=10_000)
+    job_timeout_s: float | None = Field(None, gt=0, le=86_400)
+    memory_limit: str | None = Field(None, pattern=r"^[1-9][0-9]*[kmg]$")
+
+
+class RunParams(_Strict):
+    """A pipeline run's parameters: what engineers pass when they trigger a run by hand.
+
+    The DAG's Params are generated from this class (``run_param_schemas``), so the form,
+    the REST API and the pipeline validate the same rules.
+    """
+
+    models: list[Model] = Field(default_factory=lambda: list(MODELS), min_length=1, description="models to run")
+    datasets: list[str] = Field(default_factory=lambda: ["car", "adult"], min_length=1, description="dataset names",
+                                json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}})
+    seeds: list[Annotated[int, Field(ge=0, le=2**32 - 1)]] = Field(
+        default_factory=lambda: [0, 1, 2], min_length=1, max_length=100, description="one job per seed")
+    epochs: int = Field(10, ge=1, le=10_000, description="adversarial epochs")
+    k: int = Field(0, ge=0, le=3, description="GANBLR's k")
+    batch_size: int = Field(32, ge=1, le=1_000_000)
+    warmup_epochs: int = Field(1, ge=1, le=10_000)
+    synthetic_rows: int | None = Field(None, ge=1, le=10_000_000, description="empty: as many as the training rows")
+    row_limit: int | None = Field(None, ge=20, description="empty: all rows")
+    discretise_bins: int = Field(5, ge=2, le=64)
+    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
+    job_timeout_s: float = Field(3600, gt=0, le=86_400, description="a job past this is stopped and recorded as timeout")
+    memory_limit: str = Field("6g", pattern=r"^[1-9][0-9]*[kmg]$", description="per-container memory limit, e.g. 6g")
+    force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
+    model_overrides: dict[Model, ModelOverride] = Field(
+        default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}')
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: list[str]) -> list[str]:
+        unknown = [d for d in value if d not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown dataset(s) {unknown}; known: {', '.join(sorted(REGISTRY))}")
+        return value
+
+    @field_validator("models", "datasets", "seeds", "classifiers")
+    @classmethod
+    def _unique(cls, value: list) -> list:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a value twice")
+        return value
+
+    def for_model(self, model: str, name: str):
+        """The value of parameter ``name`` for ``model``: its override if set, else the run's."""
+        override = self.model_overrides.get(model)
+        value = getattr(override, name, None) if override else None
+        return getattr(self, name) if value is None else value
+
+    def specs(self) -> list[JobSpec]:
+        """One job spec per model x dataset x seed."""
+        specs = []
+        for model in self.models:
+            knobs = {n: self.for_model(model, n) for n in ("k", "epochs", "batch_size", "warmup_epochs")}
+            specs += [
+                JobSpec(model=model, dataset=dataset, seed=seed, params=ModelParams(**knobs),
+                        synthetic_rows=self.synthetic_rows, row_limit=self.row_limit,
+                        discretise_bins=self.discretise_bins, classifiers=self.classifiers,
+                        timeout_s=self.for_model(model, "job_timeout_s"))
+                for dataset in self.datasets for seed in self.seeds
+            ]
+        return specs
+
+
+def run_param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
+    """name -> (default, JSON schema) for each run parameter: what Airflow's Param takes."""
+    schema = RunParams.model_json_schema()
+    defaults = RunParams().model_dump(mode="json")
+    out = {}
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k not in ("default", "title")}
+        if "$ref" in json.dumps(prop):  # a nested model: carry its definitions along
+            prop["$defs"] = schema["$defs"]
+        if "anyOf" in prop:  # "X | None" -> a nullable X, as Airflow's form understands it
+            options = prop.pop("anyOf")
+            concrete = next(o for o in options if o.get("type") != "null")
+            prop.update(concrete)
+            prop["type"] = [concrete["type"], "null"]
+        out[name] = (defaults[name], prop)
+    return out
+
+
 def _explain(source: str, err: ValidationError) -> str:
     parts = []
     for e in err.errors():
@@ -236,6 +327,13 @@ def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
 
 def parse_run(data: dict[str, Any], source: str = "run info") -> RunInfo:
     return _parse(RunInfo, data, source)
+
+
+def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
+    try:
+        return RunParams.model_validate(data)
+    except ValidationError as err:
+        raise ContractError(_explain(source, err)) from None
 
 
 def _read_json(path: Path) -> Any:

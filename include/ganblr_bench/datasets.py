@@ -1,8 +1,4 @@
-"""Loading and preparing the registry's datasets (``catalog.py``).
-
-Where a file comes from, in order: the cache, then the configured local mirror folder,
-then its public URL. A file's sha256 is checked whenever it enters the cache and again
-whenever it is read from there, so a corrupt or substituted file never reaches a model.
+"""Loading and preparing the registry's datasets (``catalog.py``), from verified files (``sources.py``).
 
 Preparing a dataset for a model is deterministic for a seed:
 - '?' stays a category of its own in categorical columns (it carries information);
@@ -16,131 +12,14 @@ Preparing a dataset for a model is deterministic for a seed:
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .catalog import DataFile, DatasetInfo, get
-
-CACHE_ENV = "GANBLR_BENCH_CACHE"
-MIRROR_ENV = "GANBLR_BENCH_DATA_MIRROR"
-OFFLINE_ENV = "GANBLR_BENCH_OFFLINE"
-
-
-class DatasetError(RuntimeError):
-    """A dataset that cannot be had or read; the message names it and says what to do."""
-
-
-def cache_dir() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "ganblr-bench" / "datasets"
-
-
-def mirror_dir() -> Path | None:
-    value = os.environ.get(MIRROR_ENV)
-    return Path(value) if value else None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _mirror_candidates(info: DatasetInfo, f: DataFile, mirror: Path) -> list[Path]:
-    # The shared mirror keeps UCI's per-dataset folders; a flat folder of files works too.
-    return [mirror / info.folder / f.filename, mirror / f.filename]
-
-
-def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, origin: str) -> None:
-    actual = sha256_of(source)
-    if actual != f.sha256:
-        raise DatasetError(
-            f"dataset {info.name}: {f.filename} from {origin} has sha256 {actual[:16]}..., expected "
-            f"{f.sha256[:16]}...; the file is not the original: replace it or remove it from {origin}"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _download(url: str, dest: Path) -> None:
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out)
-
-
-def fetch_file(info: DatasetInfo, f: DataFile, cache: Path | None = None, mirror: Path | None = None,
-               offline: bool | None = None) -> Path:
-    """Return a verified local path for one of the dataset's files, filling the cache."""
-    cache = cache or cache_dir()
-    mirror = mirror if mirror is not None else mirror_dir()
-    offline = bool(os.environ.get(OFFLINE_ENV)) if offline is None else offline
-    cached = cache / info.folder / f.filename
-    if cached.exists():
-        if sha256_of(cached) == f.sha256:
-            return cached
-        cached.unlink()  # corrupt or stale: fetch it again below
-    if mirror is not None:
-        for candidate in _mirror_candidates(info, f, mirror):
-            if candidate.exists():
-                _enter_cache(info, f, candidate, cached, f"mirror {candidate}")
-                return cached
-    if offline:
-        raise DatasetError(
-            f"dataset {info.name}: {f.filename} is not in the cache ({cache}) nor the mirror "
-            f"({mirror or f'unset; set {MIRROR_ENV}'}), and downloads are off here; run "
-            f"'ganblr-bench data fetch {info.name}' where the network is reachable"
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        part = Path(tmp) / f.filename
-        try:
-            _download(f.url, part)
-        except (urllib.error.URLError, OSError) as err:
-            raise DatasetError(
-                f"dataset {info.name}: cannot download {f.url} ({getattr(err, 'reason', err)}); "
-                f"put {f.filename} in a mirror folder and set {MIRROR_ENV}"
-            ) from None
-        _enter_cache(info, f, part, cached, f.url)
-    return cached
-
-
-def fetch(name: str, **kwargs) -> dict[str, Path]:
-    """All of a dataset's files, verified: role -> path."""
-    info = _info(name)
-    if info.package:
-        return {role: _package_file(info, f) for role, f in info.files.items()}
-    return {role: fetch_file(info, f, **kwargs) for role, f in info.files.items()}
-
-
-def _info(name: str) -> DatasetInfo:
-    try:
-        return get(name)
-    except KeyError as err:
-        raise DatasetError(str(err.args[0])) from None
-
-
-def _package_file(info: DatasetInfo, f: DataFile) -> Path:
-    try:
-        path = Path(str(resources.files(info.package) / f.filename))
-    except ModuleNotFoundError:
-        path = None
-    if path is None or not path.exists():
-        raise DatasetError(f"dataset {info.name}: {f.filename} not found in the installed package {info.package}")
-    return path
-
+from .catalog import DataFile, DatasetInfo
+from .sources import DatasetError, fetch, info_for, sha256_of
 
 @dataclass
 class RawData:
@@ -173,7 +52,7 @@ def _parse(info: DatasetInfo, f: DataFile, path: Path) -> pd.DataFrame:
 
 
 def load(name: str, **kwargs) -> RawData:
-    info = _info(name)
+    info = info_for(name)
     paths = fetch(name, **kwargs)
     frames = {role: _parse(info, info.files[role], path) for role, path in paths.items()}
     files = {info.files[role].filename: sha256_of(path) for role, path in paths.items()}

@@ -1,0 +1,72 @@
+"""Deployment settings, read from the environment once (the DAG reads them at parse time).
+
+| variable | default | meaning |
+|---|---|---|
+| GANBLR_BENCH_BACKEND | docker | where jobs run: docker (DockerOperator) or process (local subprocess) |
+| GANBLR_BENCH_RESULTS | ./var/results | results root as the scheduler's workers see it |
+| GANBLR_BENCH_HOST_RESULTS | = RESULTS | the same folder as the Docker host sees it (bind-mount source) |
+| GANBLR_BENCH_CACHE | ~/.cache/ganblr-bench/datasets | dataset cache as the workers see it |
+| GANBLR_BENCH_HOST_CACHE | = CACHE | the same folder as the Docker host sees it |
+| GANBLR_BENCH_BUILD_CONTEXT | the repository root | folder holding the Dockerfile |
+| GANBLR_BENCH_RUNNER | ganblr-bench | the job command for the process backend (a venv with the model stack) |
+| GANBLR_BENCH_SCHEDULE | 0 2 * * * | cron of the nightly run; `none` for manual runs only |
+| DOCKER_HOST | unix:///var/run/docker.sock | the Docker engine that builds and runs |
+| GANBLR_BENCH_TASK_TIMEOUT_S | 10800 | hard ceiling of one job task; jobs stop themselves at the run's job_timeout_s |
+| GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sources import cache_dir
+
+BACKENDS = ("docker", "process")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str
+    results_root: Path
+    host_results_root: Path
+    cache: Path
+    host_cache: Path
+    build_context: Path
+    runner: str
+    schedule: str | None
+    docker_url: str
+    task_timeout_s: float
+    reports_root: Path
+
+
+def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    backend = env.get("GANBLR_BENCH_BACKEND", "docker")
+    if backend not in BACKENDS:
+        raise SettingsError(f"GANBLR_BENCH_BACKEND={backend!r}: choose one of {', '.join(BACKENDS)}")
+    schedule = env.get("GANBLR_BENCH_SCHEDULE", "0 2 * * *").strip()
+    results = Path(env.get("GANBLR_BENCH_RESULTS") or "var/results").resolve()
+    cache = Path(env.get("GANBLR_BENCH_CACHE") or cache_dir()).resolve()
+    try:
+        timeout = float(env.get("GANBLR_BENCH_TASK_TIMEOUT_S", "10800"))
+    except ValueError:
+        raise SettingsError("GANBLR_BENCH_TASK_TIMEOUT_S must be a number of seconds") from None
+    return Settings(
+        backend=backend,
+        results_root=results,
+        host_results_root=Path(env.get("GANBLR_BENCH_HOST_RESULTS") or results),
+        cache=cache,
+        host_cache=Path(env.get("GANBLR_BENCH_HOST_CACHE") or cache),
+        build_context=Path(env.get("GANBLR_BENCH_BUILD_CONTEXT") or default_context).resolve(),
+        runner=env.get("GANBLR_BENCH_RUNNER", "ganblr-bench"),
+        schedule=None if schedule.lower() == "none" else schedule,
+        docker_url=env.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
+        task_timeout_s=timeout,
+        reports_root=Path(env.get("GANBLR_BENCH_REPORTS") or "var/reports").resolve(),
+    )

@@ -1,0 +1,31 @@
+"""Run with the Airflow venv's python: loads the DAG folder the way Airflow does and prints,
+as JSON, the import errors, the task graph, and how the DAG's Params judge given confs."""
+
+import copy
+import json
+import sys
+
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1])
+dag = bag.dags.get("ganblr_benchmark")
+report = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "tasks": {}, "params": []}
+if dag is not None:
+    report["schedule"] = str(dag.schedule)
+    report["max_active_runs"] = dag.max_active_runs
+    report["catchup"] = dag.catchup
+    for t in dag.tasks:
+        report["tasks"][t.task_id] = {
+            "upstream": sorted(t.upstream_task_ids), "retries": t.retries, "trigger_rule": str(t.trigger_rule),
+            "type": t.task_type, "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+        }
+    for conf in json.loads(sys.argv[2]):
+        params = copy.deepcopy(dag.params)
+        try:
+            for key, value in conf.items():  # as a trigger does: each value checked against its Param
+                params[key] = value
+            params.validate()
+            report["params"].append("ok")
+        except Exception as err:  # ParamValidationError: reported, asserted by the test
+            report["params"].append(f"{type(err).__name__}: {err}")
+print("PROBE" + json.dumps(report))

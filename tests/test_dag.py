@@ -1,0 +1,62 @@
+"""The DAG as Airflow loads it: no import errors, the pipeline's shape, Params that reject bad values."""
+
+import json
+import subprocess
+
+import pytest
+
+from airflow_stack import ROOT, airflow_python
+
+BAD = [
+    ({"epochs": 0}, "epochs"),
+    ({"models": ["ctgan"]}, "ctgan"),
+    ({"datasets": ["adulty"]}, "adulty"),
+    ({"seeds": [-1]}, "-1"),
+    ({"memory_limit": "lots"}, "lots"),
+    ({"model_overrides": {"ganblr++": {"epochs": 0}}}, "model_overrides"),
+]
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow-probe")
+    confs = [{}, {"models": ["ganblr"], "datasets": ["iris"], "seeds": [1, 2], "row_limit": 100}] + [c for c, _ in BAD]
+    env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin",
+           "GANBLR_BENCH_RESULTS": str(home / "results")}
+    out = subprocess.run([airflow_python(), str(ROOT / "tests" / "airflow_probe.py"), str(ROOT / "dags"),
+                          json.dumps(confs)], capture_output=True, text=True, env=env, timeout=300)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("PROBE")), None)
+    assert line, out.stderr[-3000:]
+    return json.loads(line[5:])
+
+
+def test_dag_loads_without_import_errors(probe):
+    assert probe["import_errors"] == {}
+    assert probe["max_active_runs"] == 1 and probe["catchup"] is False
+    assert "0 2 * * *" in probe["schedule"]
+
+
+def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
+    tasks = probe["tasks"]
+    for group in ("ganblr", "ganblrpp"):
+        assert tasks[f"{group}.jobs"]["upstream"] == ["build_image"]
+        assert tasks[f"{group}.run"]["upstream"] == [f"{group}.jobs"]
+        assert tasks[f"{group}.run"]["type"] == "DockerOperator"
+    assert tasks["build_image"]["upstream"] == ["fetch_datasets", "plan_run"]
+    assert set(tasks["record"]["upstream"]) == {"ganblr.run", "ganblrpp.run", "plan_run"}
+    assert tasks["record"]["trigger_rule"].lower().endswith("all_done")
+    assert set(tasks["alert"]["upstream"]) == {"record", "plan_run"}
+
+
+def test_retries_where_they_help_and_timeouts_everywhere(probe):
+    tasks = probe["tasks"]
+    assert tasks["plan_run"]["retries"] == 0  # bad parameters never get better
+    assert tasks["build_image"]["retries"] >= 2 and tasks["record"]["retries"] >= 2
+    assert all(t["timeout_s"] for name, t in tasks.items() if name not in ("plan_run", "ganblr.jobs", "ganblrpp.jobs"))
+
+
+def test_params_accept_good_confs_and_name_the_bad_field(probe):
+    results = probe["params"]
+    assert results[:2] == ["ok", "ok"]
+    for (conf, word), verdict in zip(BAD, results[2:]):
+        assert verdict.startswith("ParamValidationError") and word in verdict, (conf, verdict)

@@ -1,0 +1,125 @@
+"""End to end with real parts: Airflow (scheduler, dag-processor, api-server, LocalExecutor,
+metadata in PostgreSQL) runs the real DAG; the real Docker engine builds the real image and
+runs both models in parallel containers; results land in a real metrics database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from airflow_stack import ROOT, AirflowStack
+from ganblr_bench import database
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+SMALL = {"models": ["ganblr", "ganblr++"], "datasets": ["adult"], "seeds": [0], "epochs": 1, "row_limit": 600,
+         "memory_limit": "3g"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, pg_server):
+    home = tmp_path_factory.mktemp("airflow")
+    socket_dir = pg_server.split("host=")[1]
+    pgdata = Path(socket_dir)
+    metadata = database.embedded_dsn(pgdata, "airflow").replace("postgresql://", "postgresql+psycopg://", 1)
+    metrics = database.embedded_dsn(pgdata, "metrics_e2e")
+    results, cache = home / "results", home / "cache"
+    results.mkdir()
+    conn_json = ('{"conn_type": "postgres", "host": "%s", "login": "postgres", "schema": "metrics_e2e", "port": 5432}'
+                 % socket_dir)
+    stack = AirflowStack(home, metadata, {
+        "GANBLR_BENCH_BACKEND": "docker",
+        "GANBLR_BENCH_RESULTS": str(results),
+        "GANBLR_BENCH_CACHE": str(cache),
+        "GANBLR_BENCH_BUILD_CONTEXT": str(ROOT),
+        "GANBLR_BENCH_SPOOL": str(home / "spool"),
+        "GANBLR_BENCH_REPORTS": str(home / "reports"),
+        "AIRFLOW_CONN_GANBLR_BENCH_METRICS": conn_json,
+        "GANBLR_BENCH_DATA_MIRROR": os.environ["GANBLR_BENCH_DATA_MIRROR"],
+        "GANBLR_BENCH_OFFLINE": "1",
+        "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
+    })
+    stack.start()
+    stack.metrics = metrics
+    stack.results = results
+    yield stack
+    stack.stop()
+
+
+def _interval(ti: dict) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"])
+
+
+def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
+    code, run = stack.trigger(SMALL | {"force_rebuild": True})
+    assert code == 200, run
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {(t["task_id"], t["map_index"]): t for t in stack.task_instances(run["dag_run_id"])}
+    assert finished["state"] == "success", {k: v["state"] for k, v in tis.items()}
+
+    mapped = {task: stack.mapped_instances(run["dag_run_id"], task) for task in ("ganblr.run", "ganblrpp.run")}
+    assert all(len(m) == 1 for m in mapped.values()), {k: (v["state"], v.get("rendered_fields")) for k, v in tis.items()}
+    a, b = _interval(mapped["ganblr.run"][0]), _interval(mapped["ganblrpp.run"][0])
+    assert a[0] < b[1] and b[0] < a[1], f"model tasks did not overlap: {a} vs {b}"
+    wall = (max(a[1], b[1]) - min(a[0], b[0])).total_seconds()
+    serial = (a[1] - a[0]).total_seconds() + (b[1] - b[0]).total_seconds()
+    whole = (datetime.fromisoformat(finished["end_date"]) - datetime.fromisoformat(finished["start_date"])).total_seconds()
+    print(f"\nrun wall {whole:.1f} s (image built); model tasks: wall {wall:.1f} s for a sum of {serial:.1f} s")
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=io.ganblr-bench.run"], capture_output=True,
+                              text=True).stdout.split()
+    assert leftover == [], "record removes the run's containers"
+
+    with psycopg.connect(stack.metrics) as conn:
+        run_row = conn.execute("SELECT kind, image_build_cached, image_build_s, image_digest, image_ref, backend "
+                               "FROM bench.runs WHERE run_id = %s", (run["dag_run_id"],)).fetchone()
+        assert run_row[0] == "manual" and run_row[1] is False and run_row[2] > 0
+        assert run_row[3].startswith("sha256:") and run_row[4].startswith("ganblr-bench:inputs-")
+        assert run_row[5] == "docker"
+        jobs = conn.execute("SELECT model, status, startup_s, fit_s, sample_s, execution_s, peak_memory_bytes, "
+                            "memory_source, cpu_percent, in_container, image FROM bench.job_results "
+                            "WHERE run_id = %s ORDER BY model", (run["dag_run_id"],)).fetchall()
+        assert [j[:2] for j in jobs] == [("ganblr", "ok"), ("ganblr++", "ok")]
+        for j in jobs:
+            assert all(v is not None for v in j), j
+            assert j[7] in ("cgroup-v1", "cgroup-v2") and j[9] is True and j[10] == run_row[4]
+        scores = conn.execute("SELECT count(*) FROM bench.scores JOIN bench.job_results USING (job_result_id) "
+                              "WHERE run_id = %s", (run["dag_run_id"],)).fetchone()[0]
+        assert scores == 2 * 4 * 2
+
+    code, second = stack.trigger(SMALL)
+    assert code == 200
+    assert stack.wait_run(second["dag_run_id"])["state"] == "success"
+    with psycopg.connect(stack.metrics) as conn:
+        cached = conn.execute("SELECT image_build_cached, image_build_s, image_ref FROM bench.runs WHERE run_id = %s",
+                              (second["dag_run_id"],)).fetchone()
+    assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
+
+
+def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack):
+    conf = SMALL | {"model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
+    code, run = stack.trigger(conf)
+    assert code == 200, run
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    assert finished["state"] == "failed"  # a failed job fails the run, after recording it
+    assert tis["record"] == "success" and tis["alert"] == "failed"
+    states = {task: [m["state"] for m in stack.mapped_instances(run["dag_run_id"], task)]
+              for task in ("ganblr.run", "ganblrpp.run")}
+    assert states == {"ganblr.run": ["success"], "ganblrpp.run": ["failed"]}
+    with psycopg.connect(stack.metrics) as conn:
+        rows = dict(conn.execute("SELECT model, status FROM bench.job_results WHERE run_id = %s",
+                                 (run["dag_run_id"],)).fetchall())
+        error = conn.execute("SELECT error FROM analytics.failures WHERE run_id = %s",
+                             (run["dag_run_id"],)).fetchone()[0]
+    assert rows == {"ganblr": "ok", "ganblr++": "oom"}
+    assert "memory" in error
+
+
+def test_bad_parameters_are_refused_before_anything_runs(stack):
+    code, body = stack.trigger(SMALL | {"epochs": 0})
+    assert code == 400 and "epochs" in str(body)
