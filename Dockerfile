@@ -59,3 +59,13 @@ USER bench
 WORKDIR /home/bench
 ENTRYPOINT ["ganblr-bench"]
 CMD ["--help"]
+
+# The Airflow image: the official one, extended with requirements.txt (pinned) and this
+# package's core (no model stack: models run in the bench image). docker-compose.yml builds
+# it with `target: airflow`; the bench image above is built with --target bench.
+FROM apache/airflow:3.3.2-python3.11 AS airflow
+COPY requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt
+COPY pyproject.toml README.md /opt/ganblr-bench/src/
+COPY include/ /opt/ganblr-bench/src/include/
+RUN pip install --no-cache-dir --no-deps /opt/ganblr-bench/src

@@ -84,7 +84,8 @@ def main() -> int:
             cache = Path(sources.fetch("adult")["train"]).parent.parent
             out = folder / "container"
             out.mkdir(mode=0o777)
-            t = wall(["docker", "run", "--rm", "--network", "none", "-v", f"{cache}:/data/cache:ro",
+            t = wall(["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+                      "-v", f"{cache}:/data/cache:ro",
                       "-v", f"{folder}:/job", args.image, "run", "--spec", "/job/spec.json", "--out", "/job/container"])
             show(f"{model} (container)", json.loads((out / "result.json").read_text()))
             print(f"{'':28}docker run wall {t:.2f} s")

@@ -59,7 +59,6 @@ INSERT INTO bench.scores (job_result_id, classifier, metric, value)
 SELECT job_result_id, c, metric, random() FROM bench.job_results,
        unnest(ARRAY['lr', 'mlp', 'rf', 'xgb']) c, unnest(ARRAY['tstr_accuracy', 'trtr_accuracy']) metric
 WHERE run_id LIKE 'bulk-%%';
-ANALYZE;
 """
 
 QUERIES = {
@@ -107,8 +106,12 @@ def main() -> int:
         runs = max(1, args.rows // per_run)
         t0 = time.perf_counter()
         with psycopg.connect(dsn) as conn:
-            conn.execute(BULK, {"runs": runs, "datasets": DATASETS}, prepare=False)
+            for statement in BULK.split(";\n"):
+                if statement.strip():
+                    conn.execute(statement, {"runs": runs, "datasets": DATASETS})
             conn.commit()
+            conn.autocommit = True
+            conn.execute("ANALYZE")
             total = conn.execute("SELECT count(*) FROM bench.job_results").fetchone()[0]
             scores = conn.execute("SELECT count(*) FROM bench.scores").fetchone()[0]
         print(f"bulk-loaded {total:,} job results and {scores:,} scores in {time.perf_counter() - t0:.1f} s")

@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded default: GANBLR and GANBLR++ on Iris (shipped
-# inside scikit-learn, so nothing is downloaded), results under var/quickstart/.
+# The main job end to end on the embedded default, with no server to install:
+# the real DAG (airflow dags test) runs GANBLR and GANBLR++ on Iris (shipped inside
+# scikit-learn, so nothing is downloaded) with the `process` backend (no Docker engine
+# needed), records into an embedded PostgreSQL and prints the comparison.
+# Everything lands under var/: results, reports, the database (var/postgres), Airflow's home.
+# Extra run parameters as JSON in $1, e.g. scripts/quickstart.sh '{"datasets": ["car"], "epochs": 3}'
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 scripts/setup-venv.sh
-out=var/quickstart
-mkdir -p "$out"
-for model in ganblr ganblr++; do
-  name=${model//+/p}
-  printf '{"model": "%s", "dataset": "iris", "seed": 0, "params": {"epochs": 5}}\n' "$model" > "$out/$name.spec.json"
-  .venv/bin/ganblr-bench run --spec "$out/$name.spec.json" --out "$out/$name"
-done
-echo "results: $out/*/result.json"
+scripts/setup-airflow.sh
+
+export GANBLR_BENCH_HOME=$here/var
+export GANBLR_BENCH_BACKEND=process
+export GANBLR_BENCH_RUNNER=$here/.venv/bin/ganblr-bench
+export GANBLR_BENCH_RESULTS=$here/var/results
+export GANBLR_BENCH_REPORTS=$here/var/reports
+export AIRFLOW_HOME=$here/var/airflow
+export AIRFLOW__CORE__DAGS_FOLDER=$here/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER=$here/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export TF_CPP_MIN_LOG_LEVEL=2
+airflow=$here/.venv-airflow/bin
+# Airflow's metadata goes to the same embedded server as the metrics, in its own database.
+AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$("$airflow/python" -c \
+  'from ganblr_bench import database as d; print(d.embedded_dsn(d.home() / "postgres", "airflow").replace("postgresql://", "postgresql+psycopg://", 1))')
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+"$airflow/airflow" db migrate >"$here/var/airflow-migrate.log" 2>&1 || { tail -n 30 "$here/var/airflow-migrate.log"; exit 1; }
+
+conf=${1:-'{"datasets": ["iris"], "seeds": [0, 1], "epochs": 5}'}
+echo "quickstart: running the ganblr_benchmark DAG with $conf"
+"$airflow/airflow" dags test ganblr_benchmark -c "$conf" >"$here/var/quickstart.log" 2>&1 || {
+  grep -E "ERROR|Traceback|did not succeed|regress" "$here/var/quickstart.log" | tail -n 20; exit 1; }
+"$airflow/ganblr-bench" results
+echo "results: var/results/   database: var/postgres (ganblr-bench results --csv VIEW)   log: var/quickstart.log"
