@@ -15,7 +15,8 @@ FROM ${BASE_IMAGE} AS build
 ARG PIP_INDEX_URL
 ARG TF_PACKAGE=tensorflow-cpu==2.21.0
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180
-COPY docker/ /tmp/docker/
+COPY docker/extra-ca/ /tmp/docker/extra-ca/
+COPY docker/wheels/ /tmp/docker/wheels/
 RUN set -eu; \
     bundle=/etc/ssl/certs/ca-certificates.crt; \
     if ls /tmp/docker/extra-ca/*.crt >/dev/null 2>&1; then \

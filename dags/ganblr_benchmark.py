@@ -3,8 +3,8 @@
 
 Nightly, and whenever an engineer triggers it with parameters:
 
-    plan ─► fetch_datasets ─► build_image ─┬─► ganblr   (one job per dataset × seed) ─┬─► record
-                                           └─► ganblrpp (one job per dataset × seed) ─┘ ─► alert
+    plan ─► fetch_datasets ─► build_image ─┬─► ganblr   (dataset × seed jobs) ─┬─► record ─► compare ─► alert
+                                           └─► ganblrpp (dataset × seed jobs) ─┘
 
 * **plan** validates the parameters (a bad value fails the run here, naming the field) and
   writes the run folder: `run.json` and one `spec.json` per job.
@@ -13,7 +13,10 @@ Nightly, and whenever an engineer triggers it with parameters:
 * **ganblr / ganblrpp** run the jobs in parallel, each in its own container (`docker`
   backend, no network, memory limit) or process (`process` backend).
 * **record** writes the run and every job result, failures included, to PostgreSQL.
-* **alert** fails the run, naming them, when jobs failed.
+* **compare** checks every figure against its history (regressions stored in the warehouse)
+  and writes the run's comparison report (HTML and Markdown) beside its results.
+* **alert** fails the run, naming them, when a figure regressed or a job failed; notifiers
+  (Slack, e-mail) hang on it through `GANBLR_BENCH_NOTIFIER`.
 
 Results: `$GANBLR_BENCH_RESULTS/<run>/<job>/result.json`. Settings: `ganblr_bench.settings`.
 """
@@ -32,6 +35,9 @@ from ganblr_bench import plan, settings
 from ganblr_bench.contract import ImageFacts, run_param_schemas
 
 CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
+# The hook point for Slack, e-mail, ...: GANBLR_BENCH_NOTIFIER names a notifier (docs/operations.md).
+_notifier = settings.load_object(CONF.notifier) if CONF.notifier else None
+NOTIFIERS = [] if _notifier is None else list(_notifier) if isinstance(_notifier, (list, tuple)) else [_notifier]
 METRICS_CONN_ID = "ganblr_bench_metrics"
 MODELS = {"ganblr": "ganblr", "ganblrpp": "ganblr++"}  # task group id -> model
 CONTAINER_RESULTS, CONTAINER_CACHE = "/results", "/data/cache"
@@ -191,12 +197,30 @@ def ganblr_benchmark():
         print(f"run {planned['key']}: {outcome}")
         return {"recorded": outcome.recorded, "duplicates": outcome.duplicates, "rejected": len(outcome.rejected)}
 
-    @task(retries=0, execution_timeout=timedelta(minutes=10))
-    def alert(planned: dict, recorded: dict) -> None:
-        """Fail, naming them, when jobs failed: the run's state tells ops something needs a look."""
+    @task(**TRANSIENT, execution_timeout=timedelta(minutes=20))
+    def compare(planned: dict, recorded: dict) -> dict:
+        """Judge the run against its history (findings go to the warehouse) and write its report."""
+        from ganblr_bench import database, report, trends
+
+        run_id = get_current_context()["dag_run"].run_id
+        with database.connect(_metrics_dsn()) as conn:
+            found = trends.detect(conn, run_id, trends.Thresholds(**CONF.thresholds))
+            built = report.build(conn, run_id)
+        paths = report.write(built, Path(planned["folder"]) / "report")
+        report.write(built, CONF.reports_root / planned["key"])
+        print(f"report: {paths['html']}")
+        return {"regressions": [str(d) for d in found if d.finding.verdict == "regression"],
+                "improvements": [str(d) for d in found if d.finding.verdict == "improvement"],
+                "report": str(paths["html"])}
+
+    @task(retries=0, execution_timeout=timedelta(minutes=10), on_failure_callback=NOTIFIERS)
+    def alert(planned: dict, compared: dict) -> None:
+        """Fail, naming them, when a figure regressed or a job failed: the run's state tells ops to look."""
         failed = plan.failures(Path(planned["folder"]))
-        if failed:
-            raise RuntimeError(f"{len(failed)} job(s) did not succeed:\n" + "\n".join(failed))
+        lines = [f"regression: {r}" for r in compared["regressions"]] + [f"job failed: {f}" for f in failed]
+        if lines:
+            raise RuntimeError(f"{len(lines)} problem(s) in this run (report: {compared['report']}):\n"
+                               + "\n".join(lines))
 
     planned = plan_run()
     built = build_image(planned, fetch_datasets(planned))
@@ -206,7 +230,7 @@ def ganblr_benchmark():
             branches.append(docker_branch(group, built) if CONF.backend == "docker" else process_branch(group, built))
     recorded = record(planned)
     branches >> recorded
-    alert(planned, recorded)
+    alert(planned, compare(planned, recorded))
 
 
 def _settle_containers(folder: Path, key: str) -> None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or update) the project's virtualenv: the pinned model stack, ganblr 0.1.3
-# without its dependency pins, and this package with its database and test extras.
+# without its dependency pins, and this package with its database, report and test extras.
 # Idempotent: a venv whose inputs have not changed is left as it is.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +15,6 @@ fi
 pip=("$VENV/bin/pip" install --quiet --disable-pip-version-check)
 "${pip[@]}" -r "$here/requirements-models.txt"
 "${pip[@]}" --no-deps ganblr==0.1.3
-"${pip[@]}" -e "$here[db,test]"
+"${pip[@]}" -e "$here[db,report,test]"
 echo "$inputs" > "$stamp"
 echo "venv: $VENV ready"

@@ -2,7 +2,7 @@
 # The test command: installs and starts everything the tests need, then runs them all.
 #
 #   - the project venv and the Airflow venv (scripts/setup-venv.sh, scripts/setup-airflow.sh)
-#   - Debian's docker.io and debootstrap, if missing; a Docker engine (scripts/docker-engine.sh)
+#   - Debian's docker.io, debootstrap and chromium, if missing; a Docker engine (scripts/docker-engine.sh)
 #   - the base image, built locally when it cannot be pulled (scripts/base-image.sh)
 #   - the shared benchmark image (scripts/build-image.sh)
 # Extra arguments go to pytest, e.g. scripts/test.sh -k datasets
@@ -13,6 +13,7 @@ cd "$here"
 need_apt=()
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+command -v chromium >/dev/null || need_apt+=(chromium)  # the Benchmarks page is checked in a real browser
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test: installing ${need_apt[*]}"
   apt-get update -qq

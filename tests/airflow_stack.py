@@ -142,3 +142,8 @@ class AirflowStack:
         quoted = urllib.request.quote(run_id, safe="")
         body = self.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quoted}/taskInstances/{task_id}/listMapped")
         return body["task_instances"] if body else []
+
+    def task_log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
+        quoted = urllib.request.quote(run_id, safe="")
+        body = self.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quoted}/taskInstances/{task_id}/logs/{try_number}")
+        return json.dumps(body) if body else ""

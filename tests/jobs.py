@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from ganblr_bench.contract import JobResult, load_result
+from ganblr_bench.contract import JobResult, load_result, load_run
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"  # kept for people to look at
 SMALL = {"row_limit": 600, "params": {"epochs": 1, "batch_size": 64}}
 
 
@@ -49,3 +52,26 @@ def assert_complete(result: JobResult, classifiers=("lr", "mlp", "rf", "xgb")) -
 
 def read(out: Path) -> JobResult:
     return load_result(out / "result.json")
+
+
+def history_runs(run_folder, root, count, scale, before=None, step=timedelta(days=1)):
+    """Copies of a real run, started ``step`` apart just before ``before`` (default: the run's start), with
+    fit and execution times scaled: a history seeded for a test, so that the real run looks slower."""
+    folders = []
+    run = load_run(run_folder / "run.json")
+    before = before or run.started_at
+    for i in range(count):
+        folder = root / f"hist-{i}"
+        shutil.copytree(run_folder, folder)
+        data = json.loads((folder / "run.json").read_text())
+        data["run_id"] = f"hist-{i}"
+        data["started_at"] = (before - step * (count - i)).isoformat()
+        (folder / "run.json").write_text(json.dumps(data))
+        for path in folder.glob("*/result.json"):
+            r = json.loads(path.read_text())
+            if r["status"] == "ok":
+                for key in ("fit_s", "execution_s"):
+                    r["timings"][key] = round(r["timings"][key] * scale * (1 + 0.01 * (i % 3)), 4)
+            path.write_text(json.dumps(r))
+        folders.append(folder)
+    return folders

@@ -45,7 +45,8 @@ def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
     assert tasks["build_image"]["upstream"] == ["fetch_datasets", "plan_run"]
     assert set(tasks["record"]["upstream"]) == {"ganblr.run", "ganblrpp.run", "plan_run"}
     assert tasks["record"]["trigger_rule"].lower().endswith("all_done")
-    assert set(tasks["alert"]["upstream"]) == {"record", "plan_run"}
+    assert set(tasks["compare"]["upstream"]) == {"record", "plan_run"}
+    assert set(tasks["alert"]["upstream"]) == {"compare", "plan_run"}
 
 
 def test_retries_where_they_help_and_timeouts_everywhere(probe):

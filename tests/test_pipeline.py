@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from airflow_stack import ROOT, AirflowStack
-from ganblr_bench import database
+from ganblr_bench import database, plan, store
+from jobs import ARTIFACTS, history_runs
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -43,6 +44,8 @@ def stack(tmp_path_factory, pg_server):
         "GANBLR_BENCH_DATA_MIRROR": os.environ["GANBLR_BENCH_DATA_MIRROR"],
         "GANBLR_BENCH_OFFLINE": "1",
         "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
+        "GANBLR_BENCH_READER_PASSWORD": "reader-pw",
+        "GANBLR_BENCH_READER_DSN": f"postgresql://ganblr_bench_reader:reader-pw@/metrics_e2e?host={socket_dir}",
     })
     stack.start()
     stack.metrics = metrics
@@ -99,6 +102,11 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
                               (second["dag_run_id"],)).fetchone()
     assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
 
+    folder = stack.results / plan.run_key(second["dag_run_id"])
+    page = (folder / "report" / "report.html").read_text()
+    assert "GANBLR++" in page and "data:image/png;base64," in page and "No regression, no failed job" in page
+    stack.first_run_folder = stack.results / plan.run_key(run["dag_run_id"])
+
 
 def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack):
     conf = SMALL | {"model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
@@ -118,6 +126,43 @@ def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_compl
                              (run["dag_run_id"],)).fetchone()[0]
     assert rows == {"ganblr": "ok", "ganblr++": "oom"}
     assert "memory" in error
+
+
+def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path):
+    # Seeded history (the test says so): ten earlier runs, copies of the first real run with fit and
+    # execution three times faster, just before now. The next real run is then a 3x slowdown.
+    seeded = history_runs(stack.first_run_folder, tmp_path, 10, scale=1 / 3,
+                          before=datetime.now().astimezone(), step=timedelta(seconds=1))
+    store.record_paths(seeded, stack.metrics, tmp_path / "spool")
+    code, run = stack.trigger(SMALL)
+    assert code == 200, run
+    assert stack.wait_run(run["dag_run_id"])["state"] == "failed"
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    assert (tis["record"], tis["compare"], tis["alert"]) == ("success", "success", "failed")
+    log = stack.task_log(run["dag_run_id"], "alert")
+    assert "regression: ganblr on adult: execution_s" in log and "regression: ganblr++ on adult: execution_s" in log
+    with psycopg.connect(stack.metrics) as conn:
+        flagged = conn.execute("SELECT model, metric FROM analytics.regressions WHERE run_id = %s AND "
+                               "verdict = 'regression' AND metric = 'execution_s' ORDER BY model",
+                               (run["dag_run_id"],)).fetchall()
+    assert flagged == [("ganblr", "execution_s"), ("ganblr++", "execution_s")]
+
+
+def test_benchmarks_page_shows_both_models_and_plots_in_a_browser(stack, tmp_path):
+    url = f"{stack.base}/ganblr-bench/"
+    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,2200"]
+    dom = subprocess.run(chromium + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    assert "GANBLR vs GANBLR++" in dom and "GANBLR++" in dom and "execution (fit + sample)" in dom
+    assert dom.count("data:image/png;base64,") >= 1 and "regressed" in dom
+    assert "password" not in dom.lower() and "postgresql://" not in dom
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "benchmarks-page.png"
+    subprocess.run(chromium + [f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plugins = stack.get("/api/v2/plugins")
+    assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])
 
 
 def test_bad_parameters_are_refused_before_anything_runs(stack):

@@ -99,6 +99,34 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from . import database, report, store
+
+    with database.connect() as conn:
+        run_id = args.run or store.latest_run_id(conn)
+        if run_id is None:
+            raise store.StoreError("no runs recorded yet: nothing to report")
+        paths = report.write(report.build(conn, run_id, last_runs=args.last), args.out)
+    print(f"report of run {run_id}: {paths['html']} and {paths['markdown']}")
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from . import database, store, trends
+
+    with database.connect() as conn:
+        store.upgrade(conn)
+        run_id = args.run or store.latest_run_id(conn)
+        if run_id is None:
+            raise store.StoreError("no runs recorded yet: nothing to compare")
+        found = trends.detect(conn, run_id)
+    regressions = [d for d in found if d.finding.verdict == "regression"]
+    for d in found:
+        print(f"{d.finding.verdict}: {d}")
+    print(f"run {run_id}: {len(regressions)} regression(s), {len(found) - len(regressions)} improvement(s)")
+    return 1 if regressions else 0
+
+
 _FIGURES = (  # label, column suffix, format
     ("build s", None, "{:.1f}"), ("startup s", "startup_s", "{:.2f}"), ("peak MiB", "peak_memory_bytes", "{:.0f}"),
     ("CPU %", "cpu_percent", "{:.0f}"), ("execution s", "execution_s", "{:.2f}"), ("TSTR acc", "tstr_accuracy", "{:.3f}"),
@@ -150,6 +178,16 @@ def parser() -> argparse.ArgumentParser:
     results.add_argument("--run", help="run id (default: the latest)")
     results.add_argument("--csv", metavar="VIEW", help="print analytics.VIEW as CSV, e.g. metric_history")
     results.set_defaults(func=_results)
+
+    rep = sub.add_parser("report", help="write the comparison report (HTML and Markdown) of a run")
+    rep.add_argument("--run", help="run id (default: the latest)")
+    rep.add_argument("--out", type=Path, required=True, help="folder for report.html, report.md and the plots")
+    rep.add_argument("--last", type=int, default=20, help="runs shown in the trend plots")
+    rep.set_defaults(func=_report)
+
+    det = sub.add_parser("detect", help="check a run for regressions against its history (exit 1 if any)")
+    det.add_argument("--run", help="run id (default: the latest)")
+    det.set_defaults(func=_detect)
 
     schema = sub.add_parser("schema", help="print the JSON Schemas of the job spec and the result")
     schema.set_defaults(func=_schema)

@@ -12,7 +12,9 @@
 | GANBLR_BENCH_SCHEDULE | 0 2 * * * | cron of the nightly run; `none` for manual runs only |
 | DOCKER_HOST | unix:///var/run/docker.sock | the Docker engine that builds and runs |
 | GANBLR_BENCH_TASK_TIMEOUT_S | 10800 | hard ceiling of one job task; jobs stop themselves at the run's job_timeout_s |
-| GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written |
+| GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written (also kept in the run folder) |
+| GANBLR_BENCH_THRESHOLDS | (trends.Thresholds defaults) | JSON, e.g. {"window": 10, "min_history": 5, "z_threshold": 3.0} |
+| GANBLR_BENCH_NOTIFIER | none | "module:attribute": an Airflow notifier (or list of them) called when the alert step fails |
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Settings:
     docker_url: str
     task_timeout_s: float
     reports_root: Path
+    thresholds: dict
+    notifier: str | None
 
 
 def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
@@ -69,4 +73,35 @@ def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
         docker_url=env.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
         task_timeout_s=timeout,
         reports_root=Path(env.get("GANBLR_BENCH_REPORTS") or "var/reports").resolve(),
+        thresholds=_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")),
+        notifier=env.get("GANBLR_BENCH_NOTIFIER") or None,
     )
+
+
+def _thresholds(text: str) -> dict:
+    """Validated keyword arguments for trends.Thresholds."""
+    import json
+
+    from .trends import Thresholds
+
+    if not text.strip():
+        return {}
+    try:
+        values = json.loads(text)
+        Thresholds(**values)
+    except (ValueError, TypeError) as err:
+        raise SettingsError(f"GANBLR_BENCH_THRESHOLDS: {err}") from None
+    return values
+
+
+def load_object(reference: str):
+    """The object named "package.module:attribute" (a notifier, say)."""
+    import importlib
+
+    module, _, attribute = reference.partition(":")
+    if not module or not attribute:
+        raise SettingsError(f"{reference!r}: write it as package.module:attribute")
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError) as err:
+        raise SettingsError(f"{reference!r}: {err}") from None

@@ -363,5 +363,5 @@ def read_view(conn, view: str, where: str = "", params: tuple = (), order: str =
 
 
 def latest_run_id(conn) -> str | None:
-    row = conn.execute("SELECT run_id FROM bench.runs ORDER BY started_at DESC, recorded_at DESC LIMIT 1").fetchone()
+    row = conn.execute("SELECT run_id FROM analytics.runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
     return row[0] if row else None

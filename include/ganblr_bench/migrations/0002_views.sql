@@ -15,7 +15,9 @@ SELECT j.job_result_id, j.run_id, r.kind AS run_kind, r.started_at AS run_starte
          WHERE s.job_result_id = j.job_result_id AND s.metric = 'trtr_accuracy') AS trtr_accuracy_mean,
        j.versions ->> 'ganblr' AS ganblr_version, j.versions ->> 'tensorflow-cpu' AS tensorflow_version,
        j.versions ->> 'scikit-learn' AS sklearn_version, j.dataset_checksum, j.train_rows, j.test_rows,
-       j.synthetic_rows, r.image_ref, r.image_digest, r.image_inputs_hash, r.host_cpus, r.git_sha, j.artifact_uri
+       j.synthetic_rows, r.image_ref, r.image_digest, r.image_inputs_hash, r.host_cpus, r.git_sha, j.artifact_uri,
+       -- what makes two jobs comparable: the spec without its seed, name and timeout
+       md5((j.spec - 'seed' - 'job_id' - 'timeout_s')::text) AS config_hash
 FROM bench.job_results j
 JOIN bench.runs r USING (run_id)
 WHERE j.attempt = (SELECT max(a.attempt) FROM bench.job_results a WHERE a.run_id = j.run_id AND a.job = j.job);
@@ -36,34 +38,34 @@ WHERE j.run_started_at = (SELECT max(l.run_started_at) FROM analytics.job_result
                           WHERE l.model = j.model AND l.dataset = j.dataset);
 
 -- The seed report's table: GANBLR beside GANBLR++ per run and dataset, means over ok seeds.
+-- One pass of conditional aggregates, so a filter on run_id reaches the base tables' indexes.
 CREATE VIEW analytics.model_comparison AS
-WITH per_model AS (
-    SELECT run_id, run_started_at, dataset, model, image_build_s,
-           count(*) AS jobs, count(*) FILTER (WHERE status = 'ok') AS ok_jobs,
-           avg(startup_s) FILTER (WHERE status = 'ok') AS startup_s,
-           (avg(peak_memory_bytes) FILTER (WHERE status = 'ok'))::double precision AS peak_memory_bytes,
-           avg(cpu_percent) FILTER (WHERE status = 'ok') AS cpu_percent,
-           avg(execution_s) FILTER (WHERE status = 'ok') AS execution_s,
-           avg(tstr_accuracy_mean) FILTER (WHERE status = 'ok') AS tstr_accuracy,
-           avg(trtr_accuracy_mean) FILTER (WHERE status = 'ok') AS trtr_accuracy
-    FROM analytics.job_results
-    GROUP BY run_id, run_started_at, dataset, model, image_build_s
-)
-SELECT run_id, run_started_at, dataset, coalesce(g.image_build_s, p.image_build_s) AS image_build_s,
-       g.jobs AS ganblr_jobs, g.ok_jobs AS ganblr_ok_jobs, p.jobs AS ganblrpp_jobs, p.ok_jobs AS ganblrpp_ok_jobs,
-       g.startup_s AS ganblr_startup_s, p.startup_s AS ganblrpp_startup_s,
-       g.peak_memory_bytes AS ganblr_peak_memory_bytes, p.peak_memory_bytes AS ganblrpp_peak_memory_bytes,
-       g.cpu_percent AS ganblr_cpu_percent, p.cpu_percent AS ganblrpp_cpu_percent,
-       g.execution_s AS ganblr_execution_s, p.execution_s AS ganblrpp_execution_s,
-       g.tstr_accuracy AS ganblr_tstr_accuracy, p.tstr_accuracy AS ganblrpp_tstr_accuracy,
-       g.trtr_accuracy AS ganblr_trtr_accuracy, p.trtr_accuracy AS ganblrpp_trtr_accuracy
-FROM (SELECT * FROM per_model WHERE model = 'ganblr') g
-FULL JOIN (SELECT * FROM per_model WHERE model = 'ganblr++') p USING (run_id, run_started_at, dataset);
+SELECT run_id, run_started_at, dataset, max(image_build_s) AS image_build_s,
+       count(*) FILTER (WHERE model = 'ganblr') AS ganblr_jobs,
+       count(*) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_ok_jobs,
+       count(*) FILTER (WHERE model = 'ganblr++') AS ganblrpp_jobs,
+       count(*) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_ok_jobs,
+       avg(startup_s) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_startup_s,
+       avg(startup_s) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_startup_s,
+       (avg(peak_memory_bytes) FILTER (WHERE model = 'ganblr' AND status = 'ok'))::double precision
+           AS ganblr_peak_memory_bytes,
+       (avg(peak_memory_bytes) FILTER (WHERE model = 'ganblr++' AND status = 'ok'))::double precision
+           AS ganblrpp_peak_memory_bytes,
+       avg(cpu_percent) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_cpu_percent,
+       avg(cpu_percent) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_cpu_percent,
+       avg(execution_s) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_execution_s,
+       avg(execution_s) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_execution_s,
+       avg(tstr_accuracy_mean) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_tstr_accuracy,
+       avg(tstr_accuracy_mean) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_tstr_accuracy,
+       avg(trtr_accuracy_mean) FILTER (WHERE model = 'ganblr' AND status = 'ok') AS ganblr_trtr_accuracy,
+       avg(trtr_accuracy_mean) FILTER (WHERE model = 'ganblr++' AND status = 'ok') AS ganblrpp_trtr_accuracy
+FROM analytics.job_results
+GROUP BY run_id, run_started_at, dataset;
 
 -- One row per successful job and figure: the series trends and regression checks read.
 CREATE VIEW analytics.metric_history AS
 SELECT j.run_id, j.run_started_at, j.model, j.dataset, j.seed, m.metric, m.unit, m.value,
-       j.image_inputs_hash, j.host_cpus
+       j.image_inputs_hash, j.host_cpus, j.config_hash
 FROM analytics.job_results j
 CROSS JOIN LATERAL (VALUES
     ('image_build_s', 's', j.image_build_s),

@@ -1,0 +1,67 @@
+"""The regression detector: synthetic histories with known answers, then against the warehouse."""
+
+import random
+
+import psycopg
+import pytest
+
+from ganblr_bench import store, trends
+from jobs import history_runs
+
+
+def noisy(mean, spread, n, seed=0):
+    rng = random.Random(seed)
+    return [rng.gauss(mean, spread) for _ in range(n)]
+
+
+def test_a_step_up_in_time_is_a_regression():
+    found = trends.judge("execution_s", noisy(20.0, 0.5, 10), 26.0)
+    assert found.verdict == "regression" and found.z_score > 3 and found.relative_change > 0.25
+    assert found.baseline_runs == 10 and found.better == "lower"
+
+
+def test_noise_alone_is_not_flagged():
+    history = noisy(20.0, 0.5, 40, seed=1)
+    flagged = [trends.judge("execution_s", history[i - 10:i], history[i]) for i in range(10, 40)]
+    assert flagged == [None] * 30
+
+
+def test_too_short_a_history_is_not_judged():
+    assert trends.judge("execution_s", [20.0, 20.1, 19.9, 20.0], 60.0) is None  # 4 < min_history 5
+
+
+def test_a_change_in_the_good_direction_is_an_improvement_not_a_regression():
+    assert trends.judge("execution_s", noisy(20.0, 0.5, 10), 12.0).verdict == "improvement"
+    assert trends.judge("tstr_accuracy", noisy(0.80, 0.005, 10), 0.90).verdict == "improvement"
+    assert trends.judge("tstr_accuracy", noisy(0.80, 0.005, 10), 0.70).verdict == "regression"
+
+
+def test_both_thresholds_must_be_passed():
+    flat = [20.0] * 10
+    assert trends.judge("execution_s", flat, 21.0) is None  # z huge (spread floored at 1 %), +5 % only
+    assert trends.judge("execution_s", noisy(20.0, 4.0, 10, seed=2), 23.0) is None  # +15 % but within noise
+    custom = trends.Thresholds(min_relative_change={"execution_s": 0.04})
+    assert trends.judge("execution_s", flat, 21.0, custom).verdict == "regression"
+
+
+def test_bad_thresholds_are_refused():
+    with pytest.raises(ValueError, match="min_history"):
+        trends.Thresholds(window=3, min_history=5)
+
+
+def test_detect_stores_a_slowed_run_as_a_regression_and_ignores_a_steady_one(fresh_db, run_folder, tmp_path):
+    spool = tmp_path / "spool"
+    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=0.5), fresh_db, spool)  # history twice as fast
+    store.record_paths([run_folder], fresh_db, spool)
+    with psycopg.connect(fresh_db) as conn:
+        found = trends.detect(conn, "run-1")
+        regressions = [d for d in found if d.finding.verdict == "regression"]
+        assert {(d.model, d.dataset, d.finding.metric) for d in regressions} >= {
+            ("ganblr", "iris", "execution_s"), ("ganblr++", "iris", "execution_s")}
+        assert "ganblr on iris: execution_s" in "\n".join(map(str, regressions))
+        rows = conn.execute("SELECT model, metric, verdict, baseline_runs FROM analytics.regressions "
+                            "WHERE run_id = 'run-1' AND metric = 'execution_s' ORDER BY model").fetchall()
+        assert rows == [("ganblr", "execution_s", "regression", 6), ("ganblr++", "execution_s", "regression", 6)]
+        assert trends.detect(conn, "hist-5") == []  # a steady run against its own past: nothing
+        assert len(trends.detect(conn, "run-1")) == len(found)  # re-detection replaces, never doubles
+        assert conn.execute("SELECT count(*) FROM bench.findings WHERE run_id = 'run-1'").fetchone()[0] == len(found)
