@@ -51,11 +51,12 @@ TRANSIENT = dict(retries=2, retry_delay=timedelta(seconds=20), retry_exponential
 def _metrics_dsn() -> str | None:
     """The metrics database from the Airflow connection, if one is defined (else settings/embedded)."""
     from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
     from psycopg.conninfo import make_conninfo
 
     try:
         conn = BaseHook.get_connection(METRICS_CONN_ID)
-    except Exception:  # not defined: GANBLR_BENCH_DSN or the embedded server
+    except AirflowNotFoundException:  # not defined: GANBLR_BENCH_DSN or the embedded server
         return None
     parts = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password,
              "dbname": conn.schema}
@@ -98,17 +99,16 @@ def ganblr_benchmark():
         planned = plan.plan_run(dict(ctx["params"]), run.run_id, CONF.results_root, kind=kind,
                                 triggered_by=who or None, dag_id=run.dag_id, backend=CONF.backend, git_sha=_git_sha())
         return {"folder": str(planned.folder), "key": planned.folder.name, "jobs": planned.jobs,
-                "memory_limits": planned.memory_limits}
+                "datasets": planned.datasets, "memory_limits": planned.memory_limits}
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=30))
     def fetch_datasets(planned: dict) -> list[str]:
         from ganblr_bench import catalog, sources
 
-        names = sorted({job.rsplit("-s", 1)[0].split("-", 1)[1] for jobs in planned["jobs"].values() for job in jobs})
-        for name in names:
-            if not catalog.get(name).package:
+        for name in planned["datasets"]:
+            if not catalog.get(name).package:  # packaged sets (iris) need no fetching
                 sources.fetch(name, cache=CONF.cache)
-        return names
+        return planned["datasets"]
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=60))
     def build_image(planned: dict, fetched: list[str]) -> dict:

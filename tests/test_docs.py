@@ -25,6 +25,7 @@ def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
     return names
 
 
-def test_every_spec_and_result_field_is_documented():
-    missing = [f for f in _fields(contract.JobSpec) + _fields(contract.JobResult) if f"`{f}`" not in DOC]
+def test_every_spec_result_run_and_parameter_field_is_documented():
+    documented = _fields(contract.JobSpec) + _fields(contract.JobResult) + _fields(contract.RunInfo)
+    missing = [f for f in documented + list(contract.RunParams.model_fields) if f"`{f}`" not in DOC]
     assert not missing, f"docs/contract.md lacks {missing}"

@@ -15,7 +15,7 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
     assert planned.folder.name == "manual__2026-01-01T00_00_00_00_00"
     assert planned.jobs == {"ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
                             "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"]}
-    assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g"}
+    assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g"} and planned.datasets == ["iris", "car"]
     spec = json.loads((planned.folder / "ganblrpp-car-s3" / "spec.json").read_text())
     assert spec["params"]["epochs"] == 7 and spec["timeout_s"] == 3600
     assert json.loads((planned.folder / "ganblr-car-s3" / "spec.json").read_text())["params"]["epochs"] == 2

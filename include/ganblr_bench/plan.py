@@ -40,6 +40,7 @@ class Plan:
     run_id: str
     folder: Path
     jobs: dict[str, list[str]]  # model -> job names, in matrix order
+    datasets: list[str]
     memory_limits: dict[str, str]  # model -> container memory limit
 
     def job_folder(self, job: str) -> Path:
@@ -74,7 +75,8 @@ def plan_run(params: dict, run_id: str, results_root: Path, *, kind: str = "manu
         job_dir.mkdir(exist_ok=True)
         write_json_atomic(job_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         jobs[spec.model].append(spec.name)
-    return Plan(run_id, folder, jobs, {m: run_params.for_model(m, "memory_limit") for m in run_params.models})
+    return Plan(run_id, folder, jobs, list(run_params.datasets),
+                {m: run_params.for_model(m, "memory_limit") for m in run_params.models})
 
 
 def classify_exit(oom_killed: bool, exit_code: int | None, error: str = "") -> tuple[str, str]:
