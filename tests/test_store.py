@@ -33,11 +33,12 @@ def upgraded(dsn: str) -> str:
 def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):
     with psycopg.connect(fresh_db) as conn:
         assert store.schema_version(conn) == 0
-        assert store.upgrade(conn) == ["0001_tables.sql", "0002_views.sql", "0003_reader_role.sql"]
+        assert store.upgrade(conn) == ["0001_tables.sql", "0002_views.sql", "0003_reader_role.sql",
+                                       "0004_findings.sql"]
         assert store.upgrade(conn) == []
-        assert store.schema_version(conn) == 3
+        assert store.schema_version(conn) == 4
         assert set(store.views(conn)) >= {"runs", "job_results", "scores", "latest_results", "model_comparison",
-                                          "metric_history", "failures"}
+                                          "metric_history", "failures", "regressions"}
 
 
 def test_concurrent_upgrades_apply_each_migration_once(fresh_db):
@@ -58,7 +59,7 @@ def test_concurrent_upgrades_apply_each_migration_once(fresh_db):
     for t in threads:
         t.join()
     assert errors == []
-    assert count(fresh_db, "bench.schema_migrations") == 3
+    assert count(fresh_db, "bench.schema_migrations") == 4
 
 
 def test_a_newer_or_edited_schema_is_refused(fresh_db):
