@@ -123,8 +123,14 @@ class AirflowStack:
         raise TimeoutError(f"waited {seconds:g} s for {what}\n{self.logs()}")
 
     def trigger(self, conf: dict) -> tuple[int, dict]:
+        """Trigger through the REST API, as engineers' scripts do."""
         self.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
         return self.request("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
+
+    def trigger_cli(self, conf: dict, run_id: str) -> subprocess.CompletedProcess:
+        """Trigger with the airflow command, as engineers do by hand."""
+        self.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+        return self.airflow("dags", "trigger", DAG_ID, "--run-id", run_id, "--conf", json.dumps(conf))
 
     def wait_run(self, run_id: str, seconds: float = 1500) -> dict:
         def finished():

@@ -110,8 +110,9 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
 
 def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack):
     conf = SMALL | {"model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
-    code, run = stack.trigger(conf)
-    assert code == 200, run
+    run = {"dag_run_id": "manual__oom_triggered_from_the_cli"}
+    triggered = stack.trigger_cli(conf, run["dag_run_id"])
+    assert triggered.returncode == 0, triggered.stderr[-2000:]
     finished = stack.wait_run(run["dag_run_id"])
     tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
     assert finished["state"] == "failed"  # a failed job fails the run, after recording it
