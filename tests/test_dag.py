@@ -22,7 +22,8 @@ def probe(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-probe")
     confs = [{}, {"models": ["ganblr"], "datasets": ["iris"], "seeds": [1, 2], "row_limit": 100}] + [c for c, _ in BAD]
     env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin",
-           "GANBLR_BENCH_RESULTS": str(home / "results")}
+           "GANBLR_BENCH_RESULTS": str(home / "results"),
+           "GANBLR_BENCH_NOTIFIER": "builtins:print"}  # any callable stands in for a Slack or e-mail notifier
     out = subprocess.run([airflow_python(), str(ROOT / "tests" / "airflow_probe.py"), str(ROOT / "dags"),
                           json.dumps(confs)], capture_output=True, text=True, env=env, timeout=300)
     line = next((l for l in out.stdout.splitlines() if l.startswith("PROBE")), None)
@@ -47,6 +48,11 @@ def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
     assert tasks["record"]["trigger_rule"].lower().endswith("all_done")
     assert set(tasks["compare"]["upstream"]) == {"record", "plan_run"}
     assert set(tasks["alert"]["upstream"]) == {"compare", "plan_run"}
+
+
+def test_the_notifier_setting_hangs_on_the_alert_step(probe):
+    assert probe["tasks"]["alert"]["callbacks"] == 1
+    assert probe["tasks"]["record"]["callbacks"] == 0
 
 
 def test_retries_where_they_help_and_timeouts_everywhere(probe):

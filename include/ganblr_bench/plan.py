@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .contract import (
-    HostFacts, ImageFacts, JobResult, JobSpec, RunInfo, load_run, parse_params, write_json_atomic,
+    HostFacts, ImageFacts, JobResult, JobSpec, RunInfo, load_result, load_run, parse_params, write_json_atomic,
 )
 
 RUN_FILE = "run.json"
@@ -112,8 +112,6 @@ def finish_run(folder: Path, image: ImageFacts | None = None) -> RunInfo:
 
 def failures(folder: Path) -> list[str]:
     """One line per job of the run that did not end ok: job, status and the error's first line."""
-    from .contract import load_result
-
     lines = []
     for path in sorted(Path(folder).glob(f"*/{RESULT_FILE}")):
         result = load_result(path)
