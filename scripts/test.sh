@@ -23,6 +23,7 @@ fi
 scripts/setup-venv.sh
 scripts/setup-airflow.sh
 scripts/docker-engine.sh start
+docker image prune -f >/dev/null  # dangling layers of earlier builds; tagged images stay as the build cache
 base=$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile | head -n 1)
 docker image inspect "$base" >/dev/null 2>&1 || scripts/base-image.sh "$base"  # no registry is assumed
 
