@@ -32,7 +32,7 @@ import pendulum
 from airflow.sdk import Param, TaskGroup, dag, get_current_context, task
 
 from ganblr_bench import plan, settings
-from ganblr_bench.contract import ImageFacts, run_param_schemas
+from ganblr_bench.contract import RESULT_FILE, ImageFacts, run_param_schemas
 
 CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
 # The hook point for Slack, e-mail, ...: GANBLR_BENCH_NOTIFIER names a notifier (docs/operations.md).
@@ -168,7 +168,7 @@ def ganblr_benchmark():
             proc = subprocess.run([CONF.runner, "run", "--spec", str(job / "spec.json"), "--out", str(job)],
                                   capture_output=True, text=True, env=env, timeout=CONF.task_timeout_s)
             print(proc.stdout[-4000:], proc.stderr[-4000:])
-            if not (job / plan.RESULT_FILE).exists():
+            if not (job / RESULT_FILE).exists():
                 status, error = plan.classify_exit(False, proc.returncode, proc.stderr)
                 plan.complete_missing(job.parent, job.name, status, error)
             if proc.returncode != 0:

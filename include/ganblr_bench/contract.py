@@ -23,6 +23,11 @@ SPEC_VERSION = 1
 RESULT_VERSION = 1
 RUN_VERSION = 1
 
+# The files of a run folder: <run>/run.json, <run>/<job>/spec.json, <run>/<job>/result.json.
+RUN_FILE = "run.json"
+SPEC_FILE = "spec.json"
+RESULT_FILE = "result.json"
+
 MODELS = ("ganblr", "ganblr++")
 CLASSIFIERS = ("lr", "mlp", "rf", "xgb")
 STATUSES = ("ok", "failed", "timeout", "oom", "skipped")

@@ -11,8 +11,6 @@ training set with a single class predicts that class: both count against accurac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -21,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+
+from .contract import Score
 
 
 def make_classifier(name: str, seed: int):
@@ -62,21 +62,14 @@ def accuracy(train_x: pd.DataFrame, train_y: pd.Series, test_x: pd.DataFrame, te
     return float(np.mean(predicted == test_y))
 
 
-@dataclass(frozen=True)
-class ScorePair:
-    classifier: str
-    tstr_accuracy: float
-    trtr_accuracy: float
-
-
 def score(synthetic_x: pd.DataFrame, synthetic_y: pd.Series, train_x: pd.DataFrame, train_y: pd.Series,
           test_x: pd.DataFrame, test_y: pd.Series, numeric: list[str], classifiers: list[str],
-          seed: int) -> list[ScorePair]:
+          seed: int) -> list[Score]:
     return [
-        ScorePair(
-            name,
-            accuracy(synthetic_x, synthetic_y, test_x, test_y, numeric, name, seed),
-            accuracy(train_x, train_y, test_x, test_y, numeric, name, seed),
+        Score(
+            classifier=name,
+            tstr_accuracy=accuracy(synthetic_x, synthetic_y, test_x, test_y, numeric, name, seed),
+            trtr_accuracy=accuracy(train_x, train_y, test_x, test_y, numeric, name, seed),
         )
         for name in classifiers
     ]

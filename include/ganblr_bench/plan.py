@@ -22,12 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .contract import (
-    HostFacts, ImageFacts, JobResult, JobSpec, RunInfo, load_result, load_run, parse_params, write_json_atomic,
+    RESULT_FILE, RUN_FILE, SPEC_FILE, HostFacts, ImageFacts, JobResult, JobSpec, RunInfo, load_result, load_run,
+    parse_params, write_json_atomic,
 )
 
-RUN_FILE = "run.json"
-SPEC_FILE = "spec.json"
-RESULT_FILE = "result.json"
 
 
 def run_key(run_id: str) -> str:

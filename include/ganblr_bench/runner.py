@@ -21,10 +21,9 @@ from pathlib import Path
 
 from . import __version__, measure
 from .contract import (
-    DatasetFacts, Environment, JobResult, JobSpec, Resources, Score, Timings, write_json_atomic,
+    RESULT_FILE, DatasetFacts, Environment, JobResult, JobSpec, Resources, Score, Timings, write_json_atomic,
 )
 
-RESULT_FILE = "result.json"
 SYNTHETIC_FILE = "synthetic.csv"
 IMAGE_ENV = "GANBLR_BENCH_IMAGE"
 _PACKAGES = ("ganblr", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn", "numpy", "pandas", "pgmpy",
@@ -111,12 +110,10 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
             synthetic.to_csv(out_dir / SYNTHETIC_FILE, index=False)
             artifacts["synthetic"] = SYNTHETIC_FILE
             with watch("evaluate"):
-                pairs = evaluate.score(
+                scores = evaluate.score(
                     synthetic_x, synthetic_y, prepared.train_x, prepared.train_y, prepared.test_x,
                     prepared.test_y, prepared.numeric_columns, list(spec.classifiers), spec.seed,
                 )
-            scores = [Score(classifier=p.classifier, tstr_accuracy=p.tstr_accuracy, trtr_accuracy=p.trtr_accuracy)
-                      for p in pairs]
     except JobTimeout as err:
         status, error = "timeout", str(err)
     except MemoryError:

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from . import database
-from .contract import ContractError, JobResult, RunInfo, load_result, load_run, parse_result, parse_run, write_json_atomic
+from .contract import (
+    RESULT_FILE, RUN_FILE, ContractError, JobResult, RunInfo, load_result, load_run, parse_result, parse_run,
+    write_json_atomic,
+)
 
 MIGRATION_LOCK = 0x6762_6265_6E63_68  # pg_advisory_xact_lock key: "gbbench"
 READER_ROLE = "ganblr_bench_reader"
 READER_PASSWORD_ENV = "GANBLR_BENCH_READER_PASSWORD"
 SPOOL_ENV = "GANBLR_BENCH_SPOOL"
-RUN_FILE = "run.json"
-RESULT_FILE = "result.json"
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
