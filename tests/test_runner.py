@@ -65,3 +65,19 @@ def test_a_bad_spec_exits_2_before_any_work(tmp_path):
     assert code == 2
     assert "invalid input" in err and "params.epochs" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_timeout_a_library_rewraps_is_still_a_timeout():
+    """Libraries may catch the timeout and raise their own error: the deadline knows it expired."""
+    import time
+
+    from ganblr_bench.runner import Deadline, JobTimeout
+
+    deadline = Deadline(0.05)
+    with pytest.raises(RuntimeError), deadline:
+        try:
+            time.sleep(1)
+        except JobTimeout as err:  # as a library with a broad handler would
+            raise RuntimeError("wrapped") from err
+    assert deadline.expired and deadline.message == "job exceeded its timeout of 0.05 s"
+    assert issubclass(JobTimeout, BaseException) and not issubclass(JobTimeout, Exception)

@@ -14,7 +14,6 @@ import signal
 import socket
 import time
 import traceback
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -30,8 +29,10 @@ _PACKAGES = ("ganblr", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn", 
              "scipy", "xgboost", "xgboost-cpu")
 
 
-class JobTimeout(Exception):
-    pass
+class JobTimeout(BaseException):
+    """Raised when a job's deadline passes. A BaseException, so a library's ``except Exception``
+    cannot swallow it; should a library still turn it into another error, ``Deadline.expired``
+    tells the runner what really happened."""
 
 
 def versions() -> dict[str, str]:
@@ -44,23 +45,27 @@ def versions() -> dict[str, str]:
     return found
 
 
-@contextmanager
-def _deadline(seconds: float | None):
-    """Raise JobTimeout in the main thread after ``seconds`` (checked between Python steps)."""
-    if not seconds:
-        yield
-        return
+class Deadline:
+    """Raise JobTimeout in the main thread ``seconds`` after entering (checked between Python steps)."""
 
-    def expire(signum, frame):
-        raise JobTimeout(f"job exceeded its timeout of {seconds:g} s")
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds, self.expired = seconds, False
+        self.message = f"job exceeded its timeout of {seconds:g} s" if seconds else ""
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def _expire(self, signum, frame) -> None:
+        self.expired = True
+        raise JobTimeout(self.message)
+
+    def __enter__(self) -> Deadline:
+        if self.seconds:
+            self._previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
 
 
 def _now() -> datetime:
@@ -79,8 +84,9 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     scores: list[Score] = []
     artifacts: dict[str, str] = {}
     status, error = "ok", None
+    deadline = Deadline(spec.timeout_s)
     try:
-        with _deadline(spec.timeout_s):
+        with deadline:
             with watch("load"):
                 from . import datasets, evaluate, models
 
@@ -119,8 +125,11 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     except MemoryError:
         status, error = "oom", "MemoryError: the job ran out of memory"
     except Exception as err:  # a model crash is a result, recorded with its cause
-        status = "failed"
-        error = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
+        if deadline.expired:  # the timeout, re-raised by a library as another error
+            status, error = "timeout", f"{deadline.message} (surfaced as {type(err).__name__})"
+        else:
+            status = "failed"
+            error = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
     timings.update({f"{k}_s": v for k, v in watch.seconds.items()})
     if "fit_s" in timings and "sample_s" in timings:
         timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
