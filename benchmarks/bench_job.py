@@ -81,7 +81,7 @@ def main() -> int:
         if args.image:
             from ganblr_bench import sources
 
-            cache = Path(sources.fetch("adult")["train"]).parent.parent
+            cache = sources.fetch("adult").files["train"].path.parent.parent
             out = folder / "container"
             out.mkdir(mode=0o777)
             t = wall(["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",

@@ -12,24 +12,25 @@ Not a test: it prints figures. Uses a fresh database it drops afterwards.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
 
-from ganblr_bench import catalog, database, store
+from ganblr_bench import catalog, database, migrate, store
 from ganblr_bench.contract import RunInfo, load_result
+from ganblr_bench.rundir import Batch
 
 DATASETS = [n for n in catalog.REGISTRY if n != "iris"]
 
 
-def one_run(template, run_id: str) -> store.Batch:
-    from datetime import datetime, timezone
+def one_run(template, run_id: str) -> Batch:
+    from datetime import datetime
 
     results = []
     for model in ("ganblr", "ganblr++"):
@@ -37,7 +38,7 @@ def one_run(template, run_id: str) -> store.Batch:
             for seed in (0, 1, 2):
                 spec = template.spec.model_copy(update={"model": model, "dataset": dataset, "seed": seed})
                 results.append((template.model_copy(update={"spec": spec, "job": spec.name}), None))
-    return store.Batch(RunInfo(run_id=run_id, kind="test", started_at=datetime.now(timezone.utc)), results)
+    return Batch(RunInfo(run_id=run_id, kind="test", started_at=datetime.now(UTC)), results)
 
 
 BULK = """
@@ -90,7 +91,7 @@ def main() -> int:
     dsn = admin.replace("/postgres?", f"/{name}?")
     try:
         with psycopg.connect(dsn) as conn:
-            store.upgrade(conn)
+            migrate.upgrade(conn)
         spool = Path(tempfile.mkdtemp())
         batch = one_run(template, "run-48")
         t0 = time.perf_counter()

@@ -30,18 +30,18 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
 def _render(run_id: str | None) -> HTMLResponse:
     import psycopg
 
-    from ganblr_bench import report, store
+    from ganblr_bench import report, views
 
     dsn = os.environ.get(READER_DSN_ENV)
     if not dsn:
         return _page(f"<p>The Benchmarks page is not configured: set {READER_DSN_ENV} to the read-only role.</p>", 503)
     try:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
-            run_id = run_id or store.latest_run_id(conn)
+            run_id = run_id or views.latest_run_id(conn)
             if run_id is None:
                 return _page("<p>No benchmark run has been recorded yet.</p>")
             return HTMLResponse(report.html_page(report.build(conn, run_id), title="Benchmarks: GANBLR vs GANBLR++"))
-    except store.StoreError as err:
+    except views.ViewError as err:
         return _page(f"<p>{html.escape(str(err))}</p>", 404)
     except psycopg.Error as err:
         # The reason may name hosts or users: keep it in the server log, not on an unauthenticated page.

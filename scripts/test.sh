@@ -6,9 +6,24 @@
 #   - the base image, built locally when it cannot be pulled (scripts/base-image.sh)
 #   - the shared benchmark image (scripts/build-image.sh)
 # Extra arguments go to pytest, e.g. scripts/test.sh -k datasets
+#
+# scripts/test.sh --fast: the fast tier only (about a minute): the project venv, the linter, and every
+# test that needs neither Docker, Airflow nor the dataset mirror (a real embedded PostgreSQL included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+
+lint() {
+  .venv/bin/ruff check .
+  .venv/bin/ruff format --check --quiet . || { echo "test: files need 'ruff format' (see above)" >&2; return 1; }
+}
+
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  scripts/setup-venv.sh
+  lint
+  exec .venv/bin/python -m pytest -ra -m "not (docker or airflow or mirror or slow)" "$@"
+fi
 
 need_apt=()
 command -v dockerd >/dev/null || need_apt+=(docker.io)
@@ -21,6 +36,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 scripts/setup-venv.sh
+lint
 scripts/setup-airflow.sh
 scripts/docker-engine.sh start
 docker image prune -f >/dev/null  # dangling layers of earlier builds; tagged images stay as the build cache

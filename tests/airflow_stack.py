@@ -3,6 +3,7 @@ metadata in PostgreSQL), driven through its REST API as engineers drive it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -63,7 +64,7 @@ class AirflowStack:
         if migrated.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
         for component in (["api-server", "--port", str(self.port)], ["scheduler"], ["dag-processor"]):
-            log = open(self.home / f"{component[0]}.log", "w")
+            log = open(self.home / f"{component[0]}.log", "w")  # noqa: SIM115 (held by the process it logs)
             self.procs.append(subprocess.Popen([str(AIRFLOW_VENV / "bin" / "airflow"), *component], env=self.env,
                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         self.wait_for(lambda: self.get("/api/v2/monitor/health", auth=False), 180, "the api-server to answer")
@@ -71,10 +72,8 @@ class AirflowStack:
 
     def stop(self) -> None:
         for proc in self.procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, 15)
-            except ProcessLookupError:
-                pass
         for proc in self.procs:
             try:
                 proc.wait(30)

@@ -1,8 +1,14 @@
-"""Shared test settings: real datasets from the shared mirror, a private cache per session."""
+"""Shared test settings: real datasets from the shared mirror, a private cache per session.
+
+Tiers (scripts/test.sh runs all; scripts/test.sh --fast only the first):
+- fast: pure code and a real embedded PostgreSQL: no mirror, no Docker, no Airflow;
+- marked ``mirror`` (any test using the ``mirror`` fixture), ``docker``, ``airflow``, ``slow``: the rest.
+"""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -11,12 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MIRROR = ROOT.parent / "shared" / "datasets"
 
 
+MIRROR = os.environ.get("GANBLR_BENCH_DATA_MIRROR") or (str(SHARED_MIRROR) if SHARED_MIRROR.is_dir() else "")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "mirror" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mirror)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("mirror") and not MIRROR:
+        pytest.fail("this test reads the UCI mirror: set GANBLR_BENCH_DATA_MIRROR (e.g. to ../shared/datasets)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _dataset_settings(tmp_path_factory):
-    mirror = os.environ.get("GANBLR_BENCH_DATA_MIRROR") or (str(SHARED_MIRROR) if SHARED_MIRROR.is_dir() else "")
-    if not mirror:
-        pytest.exit("tests need the UCI mirror: set GANBLR_BENCH_DATA_MIRROR (e.g. to ../shared/datasets)", 2)
-    os.environ["GANBLR_BENCH_DATA_MIRROR"] = mirror
+    if MIRROR:
+        os.environ["GANBLR_BENCH_DATA_MIRROR"] = MIRROR
     os.environ["GANBLR_BENCH_CACHE"] = str(tmp_path_factory.mktemp("dataset-cache"))
     os.environ["GANBLR_BENCH_OFFLINE"] = "1"  # tests never reach for the network
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,7 +43,8 @@ def _dataset_settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
-    return Path(os.environ["GANBLR_BENCH_DATA_MIRROR"])
+    """The UCI files; a test that reads them asks for this fixture, or is marked ``mirror``."""
+    return Path(MIRROR)
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +74,14 @@ def fresh_db(pg_server):
 @pytest.fixture(scope="session")
 def run_folder(tmp_path_factory):
     """A real run folder: run.json and the results of real jobs (both models, two seeds, one failure)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from ganblr_bench.contract import HostFacts, ImageFacts, RunInfo
     from jobs import run_cli, write_spec
 
+    from ganblr_bench.contract import HostFacts, ImageFacts, RunInfo
+
     folder = tmp_path_factory.mktemp("results") / "run-1"
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     for model in ("ganblr", "ganblr++"):
         for seed in (1, 2):
             job = folder / f"{model.replace('+', 'p')}-iris-s{seed}"
@@ -73,7 +93,7 @@ def run_folder(tmp_path_factory):
     (bad / "mirror" / "car" / "car.data").write_text("not,the,original\n")
     spec = write_spec(bad / "in", model="ganblr", dataset="car", seed=1)
     assert run_cli(spec, bad, GANBLR_BENCH_DATA_MIRROR=str(bad / "mirror"), GANBLR_BENCH_CACHE=str(bad / "c"))[0] == 1
-    run = RunInfo(run_id="run-1", kind="test", started_at=started, finished_at=datetime.now(timezone.utc),
+    run = RunInfo(run_id="run-1", kind="test", started_at=started, finished_at=datetime.now(UTC),
                   backend="process", params={"datasets": ["iris", "car"]},
                   image=ImageFacts(ref="ganblr-bench:inputs-test", digest="sha256:" + "0" * 64, inputs_hash="test",
                                    build_s=95.5, cached=False),

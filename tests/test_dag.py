@@ -4,8 +4,9 @@ import json
 import subprocess
 
 import pytest
-
 from airflow_stack import ROOT, airflow_python
+
+pytestmark = pytest.mark.airflow
 
 BAD = [
     ({"epochs": 0}, "epochs"),
@@ -40,7 +41,7 @@ def test_dag_loads_without_import_errors(probe):
 def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
     tasks = probe["tasks"]
     for group in ("ganblr", "ganblrpp"):
-        assert tasks[f"{group}.jobs"]["upstream"] == ["build_image"]
+        assert tasks[f"{group}.jobs"]["upstream"] == ["build_image", "plan_run"]
         assert tasks[f"{group}.run"]["upstream"] == [f"{group}.jobs"]
         assert tasks[f"{group}.run"]["type"] == "DockerOperator"
     assert tasks["build_image"]["upstream"] == ["fetch_datasets", "plan_run"]

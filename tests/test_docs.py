@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ganblr_bench import contract
+from ganblr_bench import contract, params
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
 
@@ -27,5 +27,5 @@ def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_every_spec_result_run_and_parameter_field_is_documented():
     documented = _fields(contract.JobSpec) + _fields(contract.JobResult) + _fields(contract.RunInfo)
-    missing = [f for f in documented + list(contract.RunParams.model_fields) if f"`{f}`" not in DOC]
+    missing = [f for f in documented + list(params.RunParams.model_fields) if f"`{f}`" not in DOC]
     assert not missing, f"docs/contract.md lacks {missing}"

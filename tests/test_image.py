@@ -7,10 +7,9 @@ import os
 import subprocess
 
 import pytest
-
 from jobs import SMALL, assert_complete, read, write_spec
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("mirror")]
 
 
 def docker(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:

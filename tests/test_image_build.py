@@ -4,9 +4,9 @@ import os
 import shutil
 from pathlib import Path
 
-import docker
 import pytest
 
+import docker
 from ganblr_bench import image
 
 pytestmark = pytest.mark.docker

@@ -4,6 +4,7 @@ runs both models in parallel containers; results land in a real metrics database
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import datetime, timedelta
@@ -11,12 +12,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from airflow_stack import ROOT, AirflowStack
-from ganblr_bench import database, plan, store
 from jobs import ARTIFACTS, history_runs
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+from ganblr_bench import database, rundir, store
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
 SMALL = {"models": ["ganblr", "ganblr++"], "datasets": ["adult"], "seeds": [0], "epochs": 1, "row_limit": 600,
          "memory_limit": "3g"}
@@ -31,8 +32,8 @@ def stack(tmp_path_factory, pg_server):
     metrics = database.embedded_dsn(pgdata, "metrics_e2e")
     results, cache = home / "results", home / "cache"
     results.mkdir()
-    conn_json = ('{"conn_type": "postgres", "host": "%s", "login": "postgres", "schema": "metrics_e2e", "port": 5432}'
-                 % socket_dir)
+    conn_json = json.dumps({"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "metrics_e2e",
+                            "port": 5432})
     stack = AirflowStack(home, metadata, {
         "GANBLR_BENCH_BACKEND": "docker",
         "GANBLR_BENCH_RESULTS": str(results),
@@ -73,7 +74,7 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
     serial = (a[1] - a[0]).total_seconds() + (b[1] - b[0]).total_seconds()
     whole = (datetime.fromisoformat(finished["end_date"]) - datetime.fromisoformat(finished["start_date"])).total_seconds()
     print(f"\nrun wall {whole:.1f} s (image built); model tasks: wall {wall:.1f} s for a sum of {serial:.1f} s")
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=io.ganblr-bench.run"], capture_output=True,
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.ganblr-bench.run"], capture_output=True,
                               text=True).stdout.split()
     assert leftover == [], "record removes the run's containers"
 
@@ -102,10 +103,10 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
                               (second["dag_run_id"],)).fetchone()
     assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
 
-    folder = stack.results / plan.run_key(second["dag_run_id"])
+    folder = stack.results / rundir.run_key(second["dag_run_id"])
     page = (folder / "report" / "report.html").read_text()
     assert "GANBLR++" in page and "data:image/png;base64," in page and "No regression, no failed job" in page
-    stack.first_run_folder = stack.results / plan.run_key(run["dag_run_id"])
+    stack.first_run_folder = stack.results / rundir.run_key(run["dag_run_id"])
 
 
 def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack):

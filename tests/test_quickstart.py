@@ -4,11 +4,11 @@ import os
 import subprocess
 
 import pytest
-
-from ganblr_bench import database
 from jobs import ARTIFACTS
 
-pytestmark = pytest.mark.slow
+from ganblr_bench import database
+
+pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 ROOT = ARTIFACTS.parents[1]
 
 
@@ -24,7 +24,7 @@ def test_quickstart_runs_the_dag_and_prints_the_comparison(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     assert any(l.startswith("run manual__") and "GANBLR vs GANBLR++" in l for l in lines)
-    execution = next(l for l in lines if l.startswith("iris") and "execution s" in l).split()
+    execution = next(l for l in lines if l.startswith("iris") and "execution (fit + sample)" in l).split()
     assert float(execution[-2]) > 0 and float(execution[-1]) > 0  # both models have figures
     reports = list((home / "results").glob("*/report/report.html"))
     assert len(reports) == 1 and "GANBLR++" in reports[0].read_text()

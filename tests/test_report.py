@@ -4,9 +4,9 @@ import re
 
 import psycopg
 import pytest
-
-from ganblr_bench import report, store, trends
 from jobs import ARTIFACTS, cli, history_runs
+
+from ganblr_bench import report, store, trends, views
 
 
 @pytest.fixture
@@ -21,15 +21,14 @@ def recorded(fresh_db, run_folder, tmp_path):
 
 def test_table_values_equal_the_warehouse(recorded):
     built = report.build(recorded, "run-1")
-    columns, rows = store.read_view(recorded, "model_comparison", "run_id = %s AND dataset = %s", ("run-1", "iris"))
+    columns, rows = views.read(recorded, "model_comparison", "run_id = %s AND dataset = %s", ("run-1", "iris"))
     db = dict(zip(columns, rows[0]))
     for model, prefix in (("ganblr", "ganblr"), ("ganblr++", "ganblrpp")):
-        for figure, column in (("execution_s", "execution_s"), ("startup_s", "startup_s"),
-                               ("peak_memory_bytes", "peak_memory_bytes"), ("cpu_percent", "cpu_percent"),
-                               ("tstr_accuracy_mean", "tstr_accuracy"), ("trtr_accuracy_mean", "trtr_accuracy")):
-            assert built.stat("iris", model, figure).mean == pytest.approx(db[f"{prefix}_{column}"]), (model, figure)
+        for figure in ("execution_s", "startup_s", "peak_memory_bytes", "cpu_percent", "tstr_accuracy",
+                       "trtr_accuracy"):
+            assert built.stat("iris", model, figure).mean == pytest.approx(db[f"{prefix}_{figure}"]), (model, figure)
         assert built.stat("iris", model, "execution_s").n == 2 and built.stat("iris", model, "execution_s").stdev > 0
-    assert built.jobs[("car", "ganblr")] == (1, 0)
+    assert built.jobs[("car", "ganblr", "locked")] == (1, 0) and built.stacks == ["locked"]
 
 
 def test_words_state_the_differences_from_the_numbers(recorded):
@@ -64,3 +63,39 @@ def test_cli_report_and_detect(fresh_db, run_folder, tmp_path):
     assert written.returncode == 0 and (tmp_path / "rep" / "report.html").exists()
     missing = cli(["report", "--run", "nope", "--out", str(tmp_path / "rep2")], **env)
     assert missing.returncode == 2 and missing.stderr.startswith("ganblr-bench: no run 'nope' in the warehouse")
+
+
+def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_broke(fresh_db, run_folder, tmp_path):
+    """Seeded (the test says so): the real run's iris results copied as the latest stack, with NumPy a
+    release newer, GANBLR's fit twice as slow, and GANBLR++ broken, as a canary run would record them."""
+    import json
+    import shutil
+
+    canary = tmp_path / "run-1"
+    shutil.copytree(run_folder, canary)
+    for result_file in list(canary.glob("*-iris-s*/result.json")):
+        data = json.loads(result_file.read_text())
+        data["spec"]["stack"] = "latest"
+        data["job"] = data["job"] + "-latest"
+        data["environment"]["versions"]["numpy"] = "9.9.9"
+        if data["spec"]["model"] == "ganblr":
+            data["timings"]["fit_s"] *= 2
+            data["timings"]["execution_s"] = round(data["timings"]["fit_s"] + data["timings"]["sample_s"], 4)
+        else:
+            data.update(status="failed", error="AttributeError: module 'numpy' has no attribute 'NaN'",
+                        scores=[], timings={}, dataset=None)
+        folder = result_file.parent.with_name(data["job"])
+        folder.mkdir()
+        (folder / "result.json").write_text(json.dumps(data))
+    store.record_paths([canary], fresh_db, tmp_path / "spool")
+    with psycopg.connect(fresh_db) as conn:
+        built = report.build(conn, "run-1")
+    assert built.stacks == ["locked", "latest"]
+    assert report.version_changes(built) == [("numpy", built.versions["locked"]["numpy"], "9.9.9")]
+    words = report.stack_findings(built, "iris")
+    assert any(w.startswith("GANBLR's execution (fit + sample) moved +") and "numpy" in w for w in words), words
+    assert any(w.startswith("GANBLR++ broke on the latest stack (numpy") and "has no attribute 'NaN'" in w
+               for w in words), words
+    md = report.markdown(built, {})
+    assert "## Locked vs latest stack" in md and "| figure | GANBLR locked | GANBLR latest | GANBLR change |" in md
+    assert "Locked vs latest stack" in report.html_body(built)

@@ -2,10 +2,9 @@
 
 import pandas as pd
 import pytest
-
 from jobs import SMALL, assert_complete, read, run_cli, write_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mirror")]
 
 
 @pytest.mark.parametrize("model", ["ganblr", "ganblr++"])

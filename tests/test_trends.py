@@ -4,9 +4,9 @@ import random
 
 import psycopg
 import pytest
+from jobs import history_runs
 
 from ganblr_bench import store, trends
-from jobs import history_runs
 
 
 def noisy(mean, spread, n, seed=0):

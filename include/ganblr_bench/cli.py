@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, catalog
-from .contract import ContractError, json_schemas, load_spec
+from . import __version__, catalog, metrics
+from .contract import MODEL_LABELS, MODELS, ContractError, json_schemas, load_spec, model_slug
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -38,13 +38,13 @@ def _data(args: argparse.Namespace) -> int:
     from . import sources
 
     for name in args.names or list(catalog.REGISTRY):
-        for role, path in sources.fetch(name).items():
-            print(f"{name} {role}: {path}")
+        for role, file in sources.fetch(name).files.items():
+            print(f"{name} {role}: {file.path}")
     return 0
 
 
 def _db(args: argparse.Namespace) -> int:
-    from . import database, store
+    from . import database, migrate, store
 
     if args.action == "stop-embedded":
         print("embedded PostgreSQL stopped" if database.stop_embedded() else "embedded PostgreSQL was not running")
@@ -64,12 +64,12 @@ def _db(args: argparse.Namespace) -> int:
     target = database.dsn()
     with database.connect(target) as conn:
         if args.action == "upgrade":
-            applied = store.upgrade(conn)
+            applied = migrate.upgrade(conn)
             print(f"applied {', '.join(applied)}" if applied else "schema already up to date")
-        version = store.schema_version(conn)
+        version = migrate.schema_version(conn)
         runs = conn.execute("SELECT count(*) FROM bench.runs").fetchone()[0] if version else 0
     spooled = len(list(store.spool_dir().glob("*.json"))) if store.spool_dir().exists() else 0
-    print(f"database {database.redact(target)}: schema version {version} of {len(store.migrations())}, "
+    print(f"database {database.redact(target)}: schema version {version} of {len(migrate.migrations())}, "
           f"{runs} run(s); spool {store.spool_dir()}: {spooled} file(s)")
     return 0
 
@@ -77,20 +77,20 @@ def _db(args: argparse.Namespace) -> int:
 def _results(args: argparse.Namespace) -> int:
     import csv
 
-    from . import database, store
+    from . import database, views
 
     with database.connect() as conn:
         if args.csv:
-            columns, rows = store.read_view(conn, args.csv)
+            columns, rows = views.read(conn, args.csv)
             writer = csv.writer(sys.stdout)
             writer.writerow(columns)
             writer.writerows(rows)
             return 0
-        run_id = args.run or store.latest_run_id(conn)
+        run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
             print("no runs recorded yet")
             return 0
-        columns, rows = store.read_view(conn, "model_comparison", "run_id = %s", (run_id,), "dataset")
+        columns, rows = views.read(conn, "model_comparison", "run_id = %s", (run_id,), "dataset, stack")
     if not rows:
         print(f"no results for run {run_id}", file=sys.stderr)
         return 1
@@ -100,25 +100,25 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from . import database, report, store
+    from . import database, report, views
 
     with database.connect() as conn:
-        run_id = args.run or store.latest_run_id(conn)
+        run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
-            raise store.StoreError("no runs recorded yet: nothing to report")
+            raise views.ViewError("no runs recorded yet: nothing to report")
         paths = report.write(report.build(conn, run_id, last_runs=args.last), args.out)
     print(f"report of run {run_id}: {paths['html']} and {paths['markdown']}")
     return 0
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from . import database, store, trends
+    from . import database, migrate, trends, views
 
     with database.connect() as conn:
-        store.upgrade(conn)
-        run_id = args.run or store.latest_run_id(conn)
+        migrate.upgrade(conn)
+        run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
-            raise store.StoreError("no runs recorded yet: nothing to compare")
+            raise views.ViewError("no runs recorded yet: nothing to compare")
         found = trends.detect(conn, run_id)
     regressions = [d for d in found if d.finding.verdict == "regression"]
     for d in found:
@@ -127,25 +127,18 @@ def _detect(args: argparse.Namespace) -> int:
     return 1 if regressions else 0
 
 
-_FIGURES = (  # label, column suffix, format
-    ("build s", None, "{:.1f}"), ("startup s", "startup_s", "{:.2f}"), ("peak MiB", "peak_memory_bytes", "{:.0f}"),
-    ("CPU %", "cpu_percent", "{:.0f}"), ("execution s", "execution_s", "{:.2f}"), ("TSTR acc", "tstr_accuracy", "{:.3f}"),
-    ("TRTR acc", "trtr_accuracy", "{:.3f}"),
-)
-
-
 def comparison_table(rows: list[dict]) -> str:
-    """The side-by-side table as aligned text: one line per dataset and figure."""
-    lines = [f"{'dataset':14}{'figure':13}{'GANBLR':>12}{'GANBLR++':>12}"]
+    """The side-by-side table as aligned text: one line per dataset (and stack) and figure, numbers last."""
+    lines = [f"{'dataset':14}{'figure':26}{'unit':>6}" + "".join(f"{MODEL_LABELS[m]:>12}" for m in MODELS)]
     for row in rows:
-        for label, suffix, fmt in _FIGURES:
-            if suffix is None:
-                values = (row["image_build_s"],) * 2
-            else:
-                values = (row[f"ganblr_{suffix}"], row[f"ganblrpp_{suffix}"])
-            scale = 2**20 if suffix == "peak_memory_bytes" else 1
-            cells = ["-" if v is None else fmt.format(float(v) / scale) for v in values]
-            lines.append(f"{row['dataset']:14}{label:13}{cells[0]:>12}{cells[1]:>12}")
+        name = row["dataset"] + ("" if row.get("stack", "locked") == "locked" else f" ({row['stack']})")
+        for key in metrics.COMPARED:
+            metric = metrics.get(key)
+            columns = [key if metric.per_run else f"{model_slug(m)}_{key}" for m in MODELS]
+            cells = [metric.number(None if row[c] is None else float(row[c])) for c in columns]
+            unit = metric.shown_unit or metric.unit
+            lines.append(f"{name:14}{metric.label:26}{'' if unit == 'fraction' else unit:>6}"
+                         + "".join(f"{c:>12}" for c in cells))
     return "\n".join(lines)
 
 
@@ -203,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:
         from .database import DatabaseError
+        from .migrate import MigrationError
         from .sources import DatasetError
         from .store import StoreError
+        from .views import ViewError
 
-        if isinstance(err, (DatasetError, StoreError, DatabaseError)):
+        if isinstance(err, (DatasetError, StoreError, DatabaseError, MigrationError, ViewError)):
             print(f"ganblr-bench: {err}", file=sys.stderr)
             return 2
         raise

@@ -9,8 +9,8 @@ version it does not know rather than guessing. docs/contract.md documents every 
 from __future__ import annotations
 
 import json
-import os
 import re
+import typing
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,18 +23,33 @@ SPEC_VERSION = 1
 RESULT_VERSION = 1
 RUN_VERSION = 1
 
-# The files of a run folder: <run>/run.json, <run>/<job>/spec.json, <run>/<job>/result.json.
-RUN_FILE = "run.json"
-SPEC_FILE = "spec.json"
-RESULT_FILE = "result.json"
-
-MODELS = ("ganblr", "ganblr++")
-CLASSIFIERS = ("lr", "mlp", "rf", "xgb")
-STATUSES = ("ok", "failed", "timeout", "oom", "skipped")
-
 Model = Literal["ganblr", "ganblr++"]
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
 Status = Literal["ok", "failed", "timeout", "oom", "skipped"]
+Stack = Literal["locked", "latest"]
+MODELS: tuple[str, ...] = typing.get_args(Model)
+CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
+STATUSES: tuple[str, ...] = typing.get_args(Status)
+STACKS: tuple[str, ...] = typing.get_args(Stack)
+MODEL_LABELS = {"ganblr": "GANBLR", "ganblr++": "GANBLR++"}
+
+
+def model_slug(model: str) -> str:
+    """The model's name where '+' is not allowed: job names, task ids, column prefixes ('ganblr++' -> 'ganblrpp')."""
+    return model.replace("+", "p")
+
+
+# Each knob's limits, written once: the job spec, the run parameters and the per-model overrides share them.
+K = Annotated[int, Field(ge=0, le=3, description="GANBLR's k: parents per feature in the kDB structure")]
+Epochs = Annotated[int, Field(ge=1, le=10_000, description="adversarial training epochs")]
+BatchSize = Annotated[int, Field(ge=1, le=1_000_000)]
+WarmupEpochs = Annotated[int, Field(ge=1, le=10_000, description="epochs of the warm-up (ELR) phase")]
+SyntheticRows = Annotated[int, Field(ge=1, le=10_000_000, description="rows to sample; empty: the training rows")]
+RowLimit = Annotated[int, Field(ge=20, description="cap on the rows used, train and test together; empty: all")]
+DiscretiseBins = Annotated[int, Field(ge=2, le=64, description="GANBLR: equal-frequency bins per numeric column")]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+TimeoutS = Annotated[float, Field(gt=0, le=86_400, description="a job past this is stopped and recorded as timeout")]
+MemoryLimit = Annotated[str, Field(pattern=r"^[1-9][0-9]*[kmg]$", description="container memory limit, e.g. 6g")]
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
 
@@ -43,37 +58,41 @@ class ContractError(ValueError):
     """A spec or result that does not validate; the message names the source and field."""
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """Frozen, and unknown fields are errors: a typo must not fall back to a default."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ModelParams(_Strict):
+class ModelParams(Strict):
     """The knobs of ganblr 0.1.3's ``fit``; GANBLR++ adds its numeric columns."""
 
-    k: int = Field(0, ge=0, le=3, description="GANBLR's k: parents per feature in the kDB structure")
-    epochs: int = Field(10, ge=1, le=10_000, description="adversarial training epochs")
-    batch_size: int = Field(32, ge=1, le=1_000_000)
-    warmup_epochs: int = Field(1, ge=1, le=10_000, description="epochs of the warm-up (ELR) phase")
+    k: K = 0
+    epochs: Epochs = 10
+    batch_size: BatchSize = 32
+    warmup_epochs: WarmupEpochs = 1
     numeric_columns: list[str] | None = Field(
         None, description="GANBLR++ only: columns its DMM discretiser treats as numeric (default: the dataset's)"
     )
 
 
-class JobSpec(_Strict):
+class JobSpec(Strict):
     """One benchmark job: one model on one dataset with one seed."""
 
     spec_version: Literal[1] = SPEC_VERSION
     job_id: str | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
     model: Model
     dataset: str = Field(min_length=1)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: Seed = 0
     params: ModelParams = ModelParams()
-    synthetic_rows: int | None = Field(None, ge=1, le=10_000_000, description="default: as many as the training rows")
-    row_limit: int | None = Field(None, ge=20, description="cap on the rows used, train and test together")
+    synthetic_rows: SyntheticRows | None = None
+    row_limit: RowLimit | None = None
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="held-out share where the dataset has no official split")
-    discretise_bins: int = Field(5, ge=2, le=64, description="GANBLR only: equal-frequency bins per numeric column")
+    discretise_bins: DiscretiseBins = 5
     classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
-    timeout_s: float | None = Field(None, gt=0, description="the runner stops the job and records status timeout")
+    timeout_s: TimeoutS | None = None
+    stack: Stack = Field("locked", description="the image's library stack: the locked pins, or the newest releases "
+                                               "of the direct requirements (the canary)")
 
     @field_validator("job_id")
     @classmethod
@@ -104,10 +123,12 @@ class JobSpec(_Strict):
 
     @property
     def name(self) -> str:
-        return self.job_id or f"{self.model.replace('+', 'p')}-{self.dataset}-s{self.seed}"
+        if self.job_id:
+            return self.job_id
+        return f"{model_slug(self.model)}-{self.dataset}-s{self.seed}" + ("-latest" if self.stack == "latest" else "")
 
 
-class Timings(_Strict):
+class Timings(Strict):
     """Seconds. ``execution_s`` is fit + sample: the figure users compare."""
 
     startup_s: float | None = None
@@ -119,7 +140,7 @@ class Timings(_Strict):
     wall_s: float | None = None
 
 
-class Resources(_Strict):
+class Resources(Strict):
     peak_memory_bytes: int | None = None
     memory_source: Literal["cgroup-v2", "cgroup-v1", "rusage"] | None = None
     cpu_seconds: float | None = None
@@ -128,13 +149,13 @@ class Resources(_Strict):
     cpu_percent_of_available: float | None = None
 
 
-class Score(_Strict):
+class Score(Strict):
     classifier: Classifier
     tstr_accuracy: float | None = Field(None, ge=0, le=1, description="train on synthetic, test on real")
     trtr_accuracy: float | None = Field(None, ge=0, le=1, description="train on real, test on real")
 
 
-class DatasetFacts(_Strict):
+class DatasetFacts(Strict):
     name: str
     checksum: str = Field(description="sha256 of the file, or of its files' 'name sha256' lines for several")
     files: dict[str, str] = Field(description="file name -> sha256")
@@ -146,7 +167,10 @@ class DatasetFacts(_Strict):
     rows_dropped: int = Field(0, description="rows dropped for a missing numeric value")
 
 
-class Environment(_Strict):
+IMAGE_ENV = "GANBLR_BENCH_IMAGE"  # how a backend tells a job which image it runs in
+
+
+class Environment(Strict):
     versions: dict[str, str]
     host_cpus: int | None = None
     hostname: str | None = None
@@ -154,7 +178,7 @@ class Environment(_Strict):
     image: str | None = Field(None, description="image reference, passed in by the scheduler")
 
 
-class JobResult(_Strict):
+class JobResult(Strict):
     result_version: Literal[1] = RESULT_VERSION
     job: str
     spec: JobSpec
@@ -180,7 +204,7 @@ class JobResult(_Strict):
         return self
 
 
-class ImageFacts(_Strict):
+class ImageFacts(Strict):
     ref: str = Field(description="tag the jobs ran, e.g. ganblr-bench:inputs-3f2a...")
     digest: str | None = Field(None, description="image id (sha256) of that tag")
     inputs_hash: str | None = Field(None, description="hash of the build inputs: the image's fingerprint")
@@ -188,13 +212,13 @@ class ImageFacts(_Strict):
     cached: bool | None = Field(None, description="true when the tag existed and the build was skipped")
 
 
-class HostFacts(_Strict):
+class HostFacts(Strict):
     name: str | None = None
     cpus: int | None = Field(None, gt=0)
     memory_bytes: int | None = Field(None, gt=0)
 
 
-class RunInfo(_Strict):
+class RunInfo(Strict):
     """One pipeline run: written as run.json beside its jobs' result folders."""
 
     run_version: Literal[1] = RUN_VERSION
@@ -211,95 +235,16 @@ class RunInfo(_Strict):
     host: HostFacts = HostFacts()
 
 
-class ModelOverride(_Strict):
-    """Per-model changes to a run's parameters (e.g. more epochs or memory for GANBLR++)."""
+class RunPlan(Strict):
+    """What planning a run hands the pipeline's later steps (through XCom): its folder and its jobs."""
 
-    epochs: int | None = Field(None, ge=1, le=10_000)
-    k: int | None = Field(None, ge=0, le=3)
-    batch_size: int | None = Field(None, ge=1, le=1_000_000)
-    warmup_epochs: int | None = Field(None, ge=1, le=10_000)
-    job_timeout_s: float | None = Field(None, gt=0, le=86_400)
-    memory_limit: str | None = Field(None, pattern=r"^[1-9][0-9]*[kmg]$")
-
-
-class RunParams(_Strict):
-    """A pipeline run's parameters: what engineers pass when they trigger a run by hand.
-
-    The DAG's Params are generated from this class (``run_param_schemas``), so the form,
-    the REST API and the pipeline validate the same rules.
-    """
-
-    models: list[Model] = Field(default_factory=lambda: list(MODELS), min_length=1, description="models to run")
-    datasets: list[str] = Field(default_factory=lambda: ["car", "adult"], min_length=1, description="dataset names",
-                                json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}})
-    seeds: list[Annotated[int, Field(ge=0, le=2**32 - 1)]] = Field(
-        default_factory=lambda: [0, 1, 2], min_length=1, max_length=100, description="one job per seed")
-    epochs: int = Field(10, ge=1, le=10_000, description="adversarial epochs")
-    k: int = Field(0, ge=0, le=3, description="GANBLR's k")
-    batch_size: int = Field(32, ge=1, le=1_000_000)
-    warmup_epochs: int = Field(1, ge=1, le=10_000)
-    synthetic_rows: int | None = Field(None, ge=1, le=10_000_000, description="empty: as many as the training rows")
-    row_limit: int | None = Field(None, ge=20, description="empty: all rows")
-    discretise_bins: int = Field(5, ge=2, le=64)
-    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
-    job_timeout_s: float = Field(3600, gt=0, le=86_400, description="a job past this is stopped and recorded as timeout")
-    memory_limit: str = Field("6g", pattern=r"^[1-9][0-9]*[kmg]$", description="per-container memory limit, e.g. 6g")
-    force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
-    model_overrides: dict[Model, ModelOverride] = Field(
-        default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}')
-
-    @field_validator("datasets")
-    @classmethod
-    def _known_datasets(cls, value: list[str]) -> list[str]:
-        unknown = [d for d in value if d not in REGISTRY]
-        if unknown:
-            raise ValueError(f"unknown dataset(s) {unknown}; known: {', '.join(sorted(REGISTRY))}")
-        return value
-
-    @field_validator("models", "datasets", "seeds", "classifiers")
-    @classmethod
-    def _unique(cls, value: list) -> list:
-        if len(set(value)) != len(value):
-            raise ValueError("lists a value twice")
-        return value
-
-    def for_model(self, model: str, name: str):
-        """The value of parameter ``name`` for ``model``: its override if set, else the run's."""
-        override = self.model_overrides.get(model)
-        value = getattr(override, name, None) if override else None
-        return getattr(self, name) if value is None else value
-
-    def specs(self) -> list[JobSpec]:
-        """One job spec per model x dataset x seed."""
-        specs = []
-        for model in self.models:
-            knobs = {n: self.for_model(model, n) for n in ("k", "epochs", "batch_size", "warmup_epochs")}
-            specs += [
-                JobSpec(model=model, dataset=dataset, seed=seed, params=ModelParams(**knobs),
-                        synthetic_rows=self.synthetic_rows, row_limit=self.row_limit,
-                        discretise_bins=self.discretise_bins, classifiers=self.classifiers,
-                        timeout_s=self.for_model(model, "job_timeout_s"))
-                for dataset in self.datasets for seed in self.seeds
-            ]
-        return specs
-
-
-def run_param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
-    """name -> (default, JSON schema) for each run parameter: what Airflow's Param takes."""
-    schema = RunParams.model_json_schema()
-    defaults = RunParams().model_dump(mode="json")
-    out = {}
-    for name, prop in schema["properties"].items():
-        prop = {k: v for k, v in prop.items() if k not in ("default", "title")}
-        if "$ref" in json.dumps(prop):  # a nested model: carry its definitions along
-            prop["$defs"] = schema["$defs"]
-        if "anyOf" in prop:  # "X | None" -> a nullable X, as Airflow's form understands it
-            options = prop.pop("anyOf")
-            concrete = next(o for o in options if o.get("type") != "null")
-            prop.update(concrete)
-            prop["type"] = [concrete["type"], "null"]
-        out[name] = (defaults[name], prop)
-    return out
+    run_id: str
+    folder: str = Field(description="the run folder as the scheduler's workers see it")
+    key: str = Field(description="the folder's name: the run id made safe for paths and container names")
+    jobs: dict[Model, list[str]] = Field(description="model -> job names, in matrix order")
+    stacks: dict[str, Stack] = Field(default_factory=dict, description="job name -> the stack its image is built from")
+    datasets: list[str]
+    memory_limits: dict[Model, MemoryLimit]
 
 
 def _explain(source: str, err: ValidationError) -> str:
@@ -311,11 +256,14 @@ def _explain(source: str, err: ValidationError) -> str:
     return f"{source}: " + "; ".join(parts)
 
 
-def _parse(cls: type[BaseModel], data: Any, source: str) -> Any:
-    field = next(name for name in cls.model_fields if name.endswith("_version"))
-    known = cls.model_fields[field].default
-    if isinstance(data, dict) and data.get(field, known) != known:
+def parse(cls: type[BaseModel], data: Any, source: str) -> Any:
+    """``data`` validated as ``cls``; a ContractError naming ``source`` and each bad field otherwise."""
+    field = next((name for name in cls.model_fields if name.endswith("_version")), None)
+    known = cls.model_fields[field].default if field else None
+    if field and isinstance(data, dict) and data.get(field, known) != known:
         raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {known})")
+    if not isinstance(data, dict):
+        raise ContractError(f"{source}: expected a JSON object, got {type(data).__name__}")
     try:
         return cls.model_validate(data)
     except ValidationError as err:
@@ -323,22 +271,15 @@ def _parse(cls: type[BaseModel], data: Any, source: str) -> Any:
 
 
 def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
-    return _parse(JobSpec, data, source)
+    return parse(JobSpec, data, source)
 
 
 def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
-    return _parse(JobResult, data, source)
+    return parse(JobResult, data, source)
 
 
 def parse_run(data: dict[str, Any], source: str = "run info") -> RunInfo:
-    return _parse(RunInfo, data, source)
-
-
-def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
-    try:
-        return RunParams.model_validate(data)
-    except ValidationError as err:
-        raise ContractError(_explain(source, err)) from None
+    return parse(RunInfo, data, source)
 
 
 def _read_json(path: Path) -> Any:
@@ -360,14 +301,6 @@ def load_result(path: Path) -> JobResult:
 
 def load_run(path: Path) -> RunInfo:
     return parse_run(_read_json(path), str(path))
-
-
-def write_json_atomic(path: Path, payload: str) -> None:
-    """Write so that a reader sees the old file or the whole new one, never half of one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(payload)
-    os.replace(tmp, path)
 
 
 def json_schemas() -> dict[str, Any]:

@@ -11,7 +11,6 @@ Preparing a dataset for a model is deterministic for a seed:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +18,17 @@ import numpy as np
 import pandas as pd
 
 from .catalog import DataFile, DatasetInfo
-from .sources import DatasetError, fetch, info_for, sha256_of
+from .sources import DatasetError, DatasetFiles, fetch
+
 
 @dataclass
 class RawData:
-    info: DatasetInfo
+    source: DatasetFiles
     frames: dict[str, pd.DataFrame]  # role -> rows, as parsed
-    files: dict[str, str]  # filename -> sha256
 
     @property
-    def checksum(self) -> str:
-        if len(self.files) == 1:
-            return next(iter(self.files.values()))
-        lines = "".join(f"{name} {sha}\n" for name, sha in sorted(self.files.items()))
-        return hashlib.sha256(lines.encode()).hexdigest()
+    def info(self) -> DatasetInfo:
+        return self.source.info
 
 
 def _parse(info: DatasetInfo, f: DataFile, path: Path) -> pd.DataFrame:
@@ -52,11 +48,9 @@ def _parse(info: DatasetInfo, f: DataFile, path: Path) -> pd.DataFrame:
 
 
 def load(name: str, **kwargs) -> RawData:
-    info = info_for(name)
-    paths = fetch(name, **kwargs)
-    frames = {role: _parse(info, info.files[role], path) for role, path in paths.items()}
-    files = {info.files[role].filename: sha256_of(path) for role, path in paths.items()}
-    return RawData(info, frames, files)
+    source = fetch(name, **kwargs)
+    info = source.info
+    return RawData(source, {role: _parse(info, info.files[role], f.path) for role, f in source.files.items()})
 
 
 @dataclass
@@ -162,6 +156,6 @@ def prepare(name: str, *, seed: int, model: str, row_limit: int | None = None, t
             train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
     return Prepared(
         name=name, train_x=train_x, train_y=train[info.target].reset_index(drop=True), test_x=test_x,
-        test_y=test[info.target].reset_index(drop=True), numeric_columns=numeric, files=raw.files,
-        checksum=raw.checksum, rows_dropped=dropped,
+        test_y=test[info.target].reset_index(drop=True), numeric_columns=numeric, files=raw.source.sha256_by_name,
+        checksum=raw.source.checksum, rows_dropped=dropped,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .contract import ImageFacts
@@ -46,6 +47,20 @@ def inputs_hash(context: Path, build_args: dict[str, str] | None = None) -> str:
     for key, value in sorted((build_args or {}).items()):
         digest.update(f"{key}={value}\0".encode())
     return digest.hexdigest()
+
+
+def stack_args(stack: str, today: date | None = None) -> dict[str, str]:
+    """Build arguments of a library stack (the Dockerfile's STACK).
+
+    ``locked`` installs the hash-locked pins and needs none. ``latest`` resolves the newest
+    releases of the direct requirements; the day is a build argument, so the image (and
+    its tag) is resolved afresh once a day rather than kept from a stale layer cache.
+    """
+    if stack == "locked":
+        return {}
+    if stack != "latest":
+        raise ImageError(f"unknown stack {stack!r}: locked or latest")
+    return {"STACK": "latest", "STACK_AS_OF": (today or datetime.now(UTC).date()).isoformat()}
 
 
 @dataclass(frozen=True)

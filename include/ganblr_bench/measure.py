@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import resource
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from .contract import Resources
 
 _IMPORTED_AT = time.time()
 CGROUP = Path("/sys/fs/cgroup")
@@ -40,7 +41,7 @@ DEDICATED_ENV = "GANBLR_BENCH_DEDICATED_CGROUP"
 
 
 def in_container() -> bool:
-    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists() or bool(os.environ.get("container"))
+    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists() or bool(os.environ.get("container"))  # noqa: SIM112 (podman's name)
 
 
 def dedicated_cgroup() -> bool:
@@ -87,24 +88,16 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-@dataclass(frozen=True)
-class Usage:
-    peak_memory_bytes: int
-    memory_source: str
-    cpu_seconds: float
-    wall_seconds: float
-    cpu_percent: float
-    cpus_available: float
-    cpu_percent_of_available: float
-
-
-def usage(started_at: float) -> Usage:
+def usage(started_at: float) -> tuple[Resources, float]:
+    """The job's resources since ``started_at`` (epoch seconds), and the wall seconds they cover."""
     wall = max(time.time() - started_at, 1e-9)
     cpu = cpu_seconds()
     cpus = cpus_available()
     memory, source = peak_memory()
     percent = 100.0 * cpu / wall
-    return Usage(memory, source, round(cpu, 3), round(wall, 3), round(percent, 1), cpus, round(percent / cpus, 1))
+    return Resources(peak_memory_bytes=memory, memory_source=source, cpu_seconds=round(cpu, 3),
+                     cpu_percent=round(percent, 1), cpus_available=cpus,
+                     cpu_percent_of_available=round(percent / cpus, 1)), round(wall, 3)
 
 
 class Stopwatch:

@@ -16,21 +16,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import trends
-from .store import StoreError
+from . import metrics, trends, views
+from .contract import MODEL_LABELS, MODELS
 
-MODELS = (("ganblr", "GANBLR"), ("ganblr++", "GANBLR++"))
-# figure key (analytics.job_results column), label, unit scale, format
-FIGURES = (
-    ("startup_s", "startup", 1.0, "{:.2f} s"),
-    ("peak_memory_bytes", "peak memory", 2**20, "{:.0f} MiB"),
-    ("cpu_percent", "CPU", 1.0, "{:.0f} %"),
-    ("execution_s", "execution (fit + sample)", 1.0, "{:.2f} s"),
-    ("tstr_accuracy_mean", "TSTR accuracy", 1.0, "{:.3f}"),
-    ("trtr_accuracy_mean", "TRTR accuracy", 1.0, "{:.3f}"),
-)
-TREND_METRICS = (("execution_s", "execution s"), ("startup_s", "startup s"), ("peak_memory_bytes", "peak MiB"),
-                 ("cpu_percent", "CPU %"), ("tstr_accuracy", "TSTR accuracy"))
+SHOWN = tuple(metrics.get(k) for k in metrics.COMPARED if not metrics.get(k).per_run)  # per job, in the tables
+STACK_ORDER = ("locked", "latest")
 
 
 @dataclass
@@ -39,12 +29,12 @@ class Stat:
     stdev: float | None
     n: int
 
-    def show(self, scale: float, fmt: str) -> str:
+    def show(self, metric: metrics.Metric) -> str:
         if self.mean is None:
             return "-"
-        text = fmt.format(self.mean / scale)
+        text = metric.show(self.mean)
         if self.stdev is not None and self.n > 1:
-            text += " ± " + fmt.split(" ")[0].format(self.stdev / scale)
+            text = text.replace(metric.number(self.mean), f"{metric.number(self.mean)} ± {metric.number(self.stdev)}", 1)
         return text
 
 
@@ -52,66 +42,68 @@ class Stat:
 class Report:
     run: dict
     datasets: list[str]
-    stats: dict[tuple[str, str, str], Stat]  # (dataset, model, figure) -> stat over ok seeds
-    jobs: dict[tuple[str, str], tuple[int, int]]  # (dataset, model) -> (jobs, ok jobs)
+    stacks: list[str]  # the run's stacks, locked first; the first is the one the main tables show
+    stats: dict[tuple[str, str, str, str], Stat]  # (dataset, model, stack, metric key) -> stat over ok seeds
+    jobs: dict[tuple[str, str, str], tuple[int, int]]  # (dataset, model, stack) -> (jobs, ok jobs)
     findings: list[dict]
     failures: list[dict]
-    versions: dict[str, str]
+    versions: dict[str, dict[str, str]]  # stack -> package -> version, from the stack's jobs
     history: dict[tuple[str, str, str], list[tuple]] = field(default_factory=dict)  # (dataset, model, metric) -> points
     plots: dict[str, bytes] = field(default_factory=dict)  # dataset -> PNG
 
-    def stat(self, dataset: str, model: str, figure: str) -> Stat:
-        return self.stats.get((dataset, model, figure), Stat(None, None, 0))
+    @property
+    def stack(self) -> str:
+        return self.stacks[0] if self.stacks else "locked"
 
-
-def _rows(conn, sql: str, params: tuple) -> list[dict]:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+    def stat(self, dataset: str, model: str, key: str, stack: str | None = None) -> Stat:
+        return self.stats.get((dataset, model, stack or self.stack, key), Stat(None, None, 0))
 
 
 def build(conn, run_id: str, last_runs: int = 20) -> Report:
-    runs = _rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
+    runs = views.rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
     if not runs:
-        raise StoreError(f"no run {run_id!r} in the warehouse; 'ganblr-bench results --csv runs' lists them")
-    jobs = _rows(conn, "SELECT * FROM analytics.job_results WHERE run_id = %s ORDER BY dataset, model, seed", (run_id,))
-    stats, counts = {}, {}
+        raise views.ViewError(f"no run {run_id!r} in the warehouse; 'ganblr-bench results --csv runs' lists them")
+    jobs = views.rows(conn, "SELECT * FROM analytics.job_results WHERE run_id = %s ORDER BY dataset, model, seed",
+                      (run_id,))
+    stats, counts, versions = {}, {}, {}
     for job in jobs:
-        key = (job["dataset"], job["model"])
+        key = (job["dataset"], job["model"], job["stack"])
         total, ok = counts.get(key, (0, 0))
         counts[key] = (total + 1, ok + (job["status"] == "ok"))
-    for (dataset, model) in counts:
-        ok = [j for j in jobs if j["dataset"] == dataset and j["model"] == model and j["status"] == "ok"]
-        for figure, *_ in FIGURES:
-            values = [float(j[figure]) for j in ok if j[figure] is not None]
-            stats[(dataset, model, figure)] = Stat(
-                sum(values) / len(values) if values else None,
-                _stdev(values), len(values))
+        if job["status"] == "ok" or job["stack"] not in versions:
+            versions[job["stack"]] = {k: str(v) for k, v in (job["versions"] or {}).items()}
+    for (dataset, model, stack) in counts:
+        ok = [j for j in jobs if (j["dataset"], j["model"], j["stack"]) == (dataset, model, stack) and j["status"] == "ok"]
+        for metric in SHOWN:
+            values = [float(j[metric.job_column]) for j in ok if j[metric.job_column] is not None]
+            stats[(dataset, model, stack, metric.key)] = Stat(
+                sum(values) / len(values) if values else None, _stdev(values), len(values))
+    stacks = [s for s in STACK_ORDER if any(j["stack"] == s for j in jobs)]
     report = Report(
-        run=runs[0], datasets=sorted({j["dataset"] for j in jobs}), stats=stats, jobs=counts,
-        findings=_rows(conn, "SELECT * FROM analytics.regressions WHERE run_id = %s ORDER BY verdict, model, dataset, "
-                             "metric", (run_id,)),
-        failures=_rows(conn, "SELECT * FROM analytics.failures WHERE run_id = %s ORDER BY job", (run_id,)),
-        versions={k: v for k, v in (jobs[0] if jobs else {}).items() if k.endswith("_version") and v},
+        run=runs[0], datasets=sorted({j["dataset"] for j in jobs}), stacks=stacks, stats=stats, jobs=counts,
+        findings=views.rows(conn, "SELECT * FROM analytics.regressions WHERE run_id = %s "
+                                  "ORDER BY verdict, model, dataset, metric", (run_id,)),
+        failures=views.rows(conn, "SELECT * FROM analytics.failures WHERE run_id = %s ORDER BY job", (run_id,)),
+        versions=versions,
     )
-    for point in _rows(conn, _HISTORY, (run_id, run_id, last_runs)):
+    for point in views.rows(conn, _HISTORY, {"run": run_id, "stack": report.stack, "last": last_runs}):
         report.history.setdefault((point["dataset"], point["model"], point["metric"]), []).append(
             (point["run_started_at"], point["value"]))
     report.plots = {d: _plot(report, d) for d in report.datasets}
     return report
 
 
-# Per-run means of each series of the run's jobs, over the last N runs up to this one.
+# Per-run means of each series of the run's jobs (on its main stack), over the last N runs up to this one.
 _HISTORY = """
-WITH mine AS (SELECT DISTINCT model, dataset, config_hash FROM analytics.job_results WHERE run_id = %s),
+WITH mine AS (SELECT DISTINCT model, dataset, config_hash, stack FROM analytics.job_results
+              WHERE run_id = %(run)s AND stack = %(stack)s),
 runs AS (
     SELECT run_id, started_at FROM analytics.runs
-    WHERE started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %s)
-    ORDER BY started_at DESC LIMIT %s
+    WHERE started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+    ORDER BY started_at DESC LIMIT %(last)s
 )
 SELECT h.model, h.dataset, h.metric, h.run_started_at, avg(h.value) AS value
-FROM analytics.metric_history h JOIN mine USING (model, dataset, config_hash) JOIN runs USING (run_id)
+FROM analytics.metric_history h JOIN mine USING (model, dataset, config_hash, stack) JOIN runs USING (run_id)
 GROUP BY h.model, h.dataset, h.metric, h.run_started_at ORDER BY h.run_started_at
 """
 
@@ -125,14 +117,16 @@ def _stdev(values: list[float]) -> float | None:
 
 # ---------------------------------------------------------------- the words
 
-def _ratio_sentence(what: str, a: Stat, b: Stat, unit: str, scale: float = 1.0) -> str | None:
+def _ratio_sentence(what: str, a: Stat, b: Stat, metric: metrics.Metric) -> str | None:
     if a.mean is None or b.mean is None or min(a.mean, b.mean) <= 0:
         return None
     fast, slow = (("GANBLR", "GANBLR++") if a.mean <= b.mean else ("GANBLR++", "GANBLR"))
     lo, hi = sorted((a.mean, b.mean))
+    unit = metric.shown_unit or metric.unit
     if hi / lo < 1.05:
-        return f"{what.capitalize()} is about the same ({a.mean / scale:.3g} vs {b.mean / scale:.3g} {unit})."
-    return (f"{fast} has the lower {what}: {lo / scale:.3g} vs {hi / scale:.3g} {unit} "
+        return (f"{what.capitalize()} is about the same ({a.mean / metric.scale:.3g} vs {b.mean / metric.scale:.3g} "
+                f"{unit}).")
+    return (f"{fast} has the lower {what}: {lo / metric.scale:.3g} vs {hi / metric.scale:.3g} {unit} "
             f"({hi / lo:.2f}× for {slow}).")
 
 
@@ -152,19 +146,64 @@ def _accuracy_sentence(a: Stat, b: Stat) -> str | None:
 
 
 def sentences(report: Report, dataset: str) -> list[str]:
-    g, p = (lambda f: report.stat(dataset, "ganblr", f)), (lambda f: report.stat(dataset, "ganblr++", f))
-    out = [
-        _ratio_sentence("execution time", g("execution_s"), p("execution_s"), "s"),
-        _ratio_sentence("startup time", g("startup_s"), p("startup_s"), "s"),
-        _ratio_sentence("peak memory", g("peak_memory_bytes"), p("peak_memory_bytes"), "MiB", 2**20),
-        _accuracy_sentence(g("tstr_accuracy_mean"), p("tstr_accuracy_mean")),
-    ]
-    for model, label in MODELS:
-        tstr, trtr = report.stat(dataset, model, "tstr_accuracy_mean"), report.stat(dataset, model, "trtr_accuracy_mean")
+    def pair(key: str) -> tuple[Stat, Stat]:
+        return report.stat(dataset, "ganblr", key), report.stat(dataset, "ganblr++", key)
+
+    out = [_ratio_sentence(what, *pair(key), metrics.get(key)) for what, key in (
+        ("execution time", "execution_s"), ("startup time", "startup_s"), ("peak memory", "peak_memory_bytes"))]
+    out.append(_accuracy_sentence(*pair("tstr_accuracy")))
+    for model in MODELS:
+        tstr, trtr = report.stat(dataset, model, "tstr_accuracy"), report.stat(dataset, model, "trtr_accuracy")
         if tstr.mean is not None and trtr.mean:
-            out.append(f"{label}'s synthetic data reaches {100 * tstr.mean / trtr.mean:.0f} % of the "
+            out.append(f"{MODEL_LABELS[model]}'s synthetic data reaches {100 * tstr.mean / trtr.mean:.0f} % of the "
                        f"train-on-real accuracy ({tstr.mean:.3f} vs {trtr.mean:.3f}).")
     return [s for s in out if s]
+
+
+# ---------------------------------------------------------------- locked vs latest (the canary)
+
+def version_changes(report: Report) -> list[tuple[str, str, str]]:
+    """(package, locked version, latest version) for every package whose version differs between the stacks."""
+    locked, latest = report.versions.get("locked", {}), report.versions.get("latest", {})
+    return [(p, locked.get(p, "-"), latest.get(p, "-")) for p in sorted(set(locked) | set(latest))
+            if locked.get(p) != latest.get(p) and p != "ganblr-bench"]
+
+
+def stack_findings(report: Report, dataset: str) -> list[str]:
+    """What the latest stack changed for each model on ``dataset``: broken jobs, and figures that moved."""
+    if report.stacks != list(STACK_ORDER):
+        return []
+    changes = ", ".join(f"{p} {a} → {b}" for p, a, b in version_changes(report)) or "no package version differs"
+    lines = []
+    for model in MODELS:
+        label = MODEL_LABELS[model]
+        total, ok = report.jobs.get((dataset, model, "latest"), (0, 0))
+        if total and not ok:
+            errors = sorted({f["error"] for f in report.failures
+                             if f["dataset"] == dataset and f["model"] == model and f["stack"] == "latest"})
+            lines.append(f"{label} broke on the latest stack ({changes}): {'; '.join(errors)}")
+            continue
+        for metric in SHOWN:
+            a, b = report.stat(dataset, model, metric.key, "locked"), report.stat(dataset, model, metric.key, "latest")
+            if a.mean and b.mean is not None and abs(b.mean - a.mean) / abs(a.mean) >= metric.min_relative_change:
+                lines.append(f"{label}'s {metric.label} moved {100 * (b.mean - a.mean) / abs(a.mean):+.1f} % on the "
+                             f"latest stack ({metric.show(a.mean)} → {metric.show(b.mean)}), with {changes}.")
+    return lines
+
+
+def _stack_rows(report: Report, dataset: str) -> list[list[str]]:
+    rows = []
+    for metric in SHOWN:
+        row = [metric.label]
+        for model in MODELS:
+            a, b = report.stat(dataset, model, metric.key, "locked"), report.stat(dataset, model, metric.key, "latest")
+            change = f"{100 * (b.mean - a.mean) / abs(a.mean):+.1f} %" if a.mean and b.mean is not None else "-"
+            row += [a.show(metric), b.show(metric), change]
+        rows.append(row)
+    return rows
+
+
+_STACK_HEADER = ["figure"] + [f"{MODEL_LABELS[m]} {h}" for m in MODELS for h in ("locked", "latest", "change")]
 
 
 # ---------------------------------------------------------------- the plots
@@ -179,22 +218,23 @@ def _plot(report: Report, dataset: str) -> bytes:
     axes = list(grid.flat)
     axes[-1].axis("off")
     window = trends.Thresholds().window
-    for ax, (metric, label) in zip(axes, TREND_METRICS):
-        scale = 2**20 if metric == "peak_memory_bytes" else 1.0
-        for (model, name), colour in zip(MODELS, ("tab:blue", "tab:orange")):
-            points = report.history.get((dataset, model, metric), [])
+    for ax, key in zip(axes, metrics.TRENDS):
+        metric = metrics.get(key)
+        for model, colour in zip(MODELS, ("tab:blue", "tab:orange")):
+            points = report.history.get((dataset, model, key), [])
             if not points:
                 continue
             xs = list(range(len(points)))
-            ys = [v / scale for _, v in points]
-            ax.plot(xs, ys, marker="o", color=colour, label=name)
+            ys = [v / metric.scale for _, v in points]
+            ax.plot(xs, ys, marker="o", color=colour, label=MODEL_LABELS[model])
             band = [(i, ys[max(0, i - window):i]) for i in xs]  # baseline of the points before each one
             lo = [sum(b) / len(b) - 2 * (_stdev(b) or 0) if b else None for _, b in band]
             hi = [sum(b) / len(b) + 2 * (_stdev(b) or 0) if b else None for _, b in band]
             shown = [i for i in xs if lo[i] is not None]
             if shown:
                 ax.fill_between(shown, [lo[i] for i in shown], [hi[i] for i in shown], color=colour, alpha=0.15)
-        ax.set_title(label)
+        unit = metric.shown_unit or metric.unit
+        ax.set_title(metric.label + ("" if unit == "fraction" else f" ({unit})"))
         ax.set_xlabel("run (oldest → newest)")
         ax.grid(alpha=0.3)
     if axes[0].get_legend_handles_labels()[0]:
@@ -209,14 +249,14 @@ def _plot(report: Report, dataset: str) -> bytes:
 # ---------------------------------------------------------------- rendering
 
 def _table_rows(report: Report, dataset: str) -> list[list[str]]:
-    build = report.run.get("image_build_s")
-    cached = report.run.get("image_build_cached")
-    build_text = "-" if build is None else f"{build:.1f} s" + (" (cached)" if cached else "")
-    rows = [["image build", build_text, build_text]]
-    for figure, label, scale, fmt in FIGURES:
-        rows.append([label] + [report.stat(dataset, m, figure).show(scale, fmt) for m, _ in MODELS])
+    build = metrics.get("image_build_s").show(report.run.get("image_build_s"))
+    if report.run.get("image_build_cached"):
+        build += " (cached)"
+    rows = [["image build", build, build]]
+    for metric in SHOWN:
+        rows.append([metric.label] + [report.stat(dataset, m, metric.key).show(metric) for m in MODELS])
     rows.append(["ok seeds / jobs"] + [
-        "{1} / {0}".format(*report.jobs.get((dataset, m), (0, 0))) for m, _ in MODELS])
+        "{1} / {0}".format(*report.jobs.get((dataset, m, report.stack), (0, 0))) for m in MODELS])
     return rows
 
 
@@ -224,7 +264,8 @@ def _finding_lines(report: Report) -> list[str]:
     lines = []
     for f in report.findings:
         verb = "regressed" if f["verdict"] == "regression" else "improved"
-        lines.append(f"{f['model']} on {f['dataset']}: {f['metric']} {verb}: {f['value']:.4g} vs baseline "
+        where = f"{f['model']} on {f['dataset']}" + (" (latest stack)" if f["stack"] == "latest" else "")
+        lines.append(f"{where}: {f['metric']} {verb}: {f['value']:.4g} vs baseline "
                      f"{f['baseline_mean']:.4g} ({100 * f['relative_change']:+.1f} % worse, z={f['z_score']:.1f})")
     lines += [f"{f['job']}: {f['status']}: {f['error']}" for f in report.failures]
     return lines
@@ -234,8 +275,13 @@ def _facts(report: Report) -> list[tuple[str, str]]:
     r = report.run
     facts = [("run", r["run_id"]), ("kind", r["kind"]), ("started", str(r["started_at"])),
              ("image", f"{r.get('image_ref') or '-'} {r.get('image_digest') or ''}".strip()),
-             ("git", r.get("git_sha") or "-"), ("host CPUs", str(r.get("host_cpus") or "-"))]
-    return facts + sorted(report.versions.items())
+             ("git", r.get("git_sha") or "-"), ("host CPUs", str(r.get("host_cpus") or "-")),
+             ("stacks", ", ".join(report.stacks) or "-")]
+    return facts + sorted(report.versions.get(report.stack, {}).items())
+
+
+def _stack_title(report: Report) -> str:
+    return "" if report.stack == "locked" else f" ({report.stack} stack)"
 
 
 def markdown(report: Report, image_names: dict[str, str]) -> str:
@@ -243,11 +289,19 @@ def markdown(report: Report, image_names: dict[str, str]) -> str:
     findings = _finding_lines(report)
     out += ["## Alerts", ""] + ([f"- {line}" for line in findings] or ["- none: no regression, no failed job"]) + [""]
     for dataset in report.datasets:
-        out += [f"## {dataset}", ""] + [f"- {s}" for s in sentences(report, dataset)] + [""]
+        out += [f"## {dataset}{_stack_title(report)}", ""] + [f"- {s}" for s in sentences(report, dataset)] + [""]
         out += ["| figure | GANBLR | GANBLR++ |", "|---|---:|---:|"]
         out += [f"| {' | '.join(row)} |" for row in _table_rows(report, dataset)] + [""]
         if dataset in image_names:
             out += [f"![trends of {dataset}]({image_names[dataset]})", ""]
+    if report.stacks == list(STACK_ORDER):
+        out += ["## Locked vs latest stack", ""]
+        out += [f"- {p}: {a} → {b}" for p, a, b in version_changes(report)] or ["- no package version differs"]
+        for dataset in report.datasets:
+            out += ["", f"### {dataset}", ""] + [f"- {s}" for s in stack_findings(report, dataset)] + [""]
+            out += [f"| {' | '.join(_STACK_HEADER)} |", "|---" + "|---:" * (len(_STACK_HEADER) - 1) + "|"]
+            out += [f"| {' | '.join(row)} |" for row in _stack_rows(report, dataset)]
+        out += [""]
     out += ["## Reproduce", ""] + [f"- {k}: `{v}`" for k, v in _facts(report)] + [""]
     out += ["Figures: means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
             "TRTR: train on real, test on real (mean over the run's classifiers)."]
@@ -263,6 +317,14 @@ img{max-width:100%}code{background:#f6f6f6;padding:0 .2rem}
 """
 
 
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    e = html.escape
+    out = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
+    for row in rows:
+        out.append(f"<tr><td>{e(row[0])}</td>" + "".join(f'<td class="n">{e(c)}</td>' for c in row[1:]) + "</tr>")
+    return "".join(out) + "</table>"
+
+
 def html_body(report: Report) -> str:
     """The report's HTML without <html>/<head>: what the Benchmarks page embeds."""
     e = html.escape
@@ -273,14 +335,20 @@ def html_body(report: Report) -> str:
     else:
         out.append('<div class="ok">No regression, no failed job.</div>')
     for dataset in report.datasets:
-        out.append(f"<h2>{e(dataset)}</h2><ul>" + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset))
-                   + "</ul><table><tr><th>figure</th><th>GANBLR</th><th>GANBLR++</th></tr>")
-        for row in _table_rows(report, dataset):
-            out.append(f"<tr><td>{e(row[0])}</td>" + "".join(f'<td class="n">{e(c)}</td>' for c in row[1:]) + "</tr>")
-        out.append("</table>")
+        out.append(f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"
+                   + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset)) + "</ul>")
+        out.append(_html_table(["figure", "GANBLR", "GANBLR++"], _table_rows(report, dataset)))
         if dataset in report.plots:
             data = base64.b64encode(report.plots[dataset]).decode()
             out.append(f'<img alt="trends of {e(dataset)}" src="data:image/png;base64,{data}">')
+    if report.stacks == list(STACK_ORDER):
+        changes = version_changes(report)
+        out.append("<h2>Locked vs latest stack</h2><ul>" + (
+            "".join(f"<li>{e(p)}: {e(a)} → {e(b)}</li>" for p, a, b in changes) or "<li>no package version differs</li>")
+            + "</ul>")
+        for dataset in report.datasets:
+            out.append(f"<h3>{e(dataset)}</h3><ul>" + "".join(f"<li>{e(s)}</li>" for s in stack_findings(report, dataset))
+                       + "</ul>" + _html_table(_STACK_HEADER, _stack_rows(report, dataset)))
     out.append("<h2>Reproduce</h2><table>" + "".join(
         f"<tr><td>{e(k)}</td><td><code>{e(str(v))}</code></td></tr>" for k, v in _facts(report)) + "</table>")
     out.append("<p>Means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "

@@ -8,23 +8,22 @@ failure is a recorded figure, not a hole.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
 import socket
 import time
 import traceback
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, measure
-from .contract import (
-    RESULT_FILE, DatasetFacts, Environment, JobResult, JobSpec, Resources, Score, Timings, write_json_atomic,
-)
+from . import __version__, measure, metrics
+from .contract import IMAGE_ENV, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
+from .rundir import RESULT_FILE, SYNTHETIC_FILE, write_json_atomic
 
-SYNTHETIC_FILE = "synthetic.csv"
-IMAGE_ENV = "GANBLR_BENCH_IMAGE"
 _PACKAGES = ("ganblr", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn", "numpy", "pandas", "pgmpy",
              "scipy", "xgboost", "xgboost-cpu")
 
@@ -38,10 +37,8 @@ class JobTimeout(BaseException):
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "ganblr-bench": __version__}
     for name in _PACKAGES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 
@@ -69,7 +66,67 @@ class Deadline:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Progress:
+    """What a job got through before it ended: a job cut short keeps what it had."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    facts: DatasetFacts | None = None
+    scores: list[Score] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+
+def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stopwatch, process_started: float) -> None:
+    """Load, fit, sample, write the sample, evaluate: filling ``progress`` as each phase ends."""
+    with watch("load"):
+        from . import datasets, evaluate, models
+
+        prepared = datasets.prepare(
+            spec.dataset, seed=spec.seed, model=spec.model, row_limit=spec.row_limit,
+            test_fraction=spec.test_fraction, discretise_bins=spec.discretise_bins,
+            numeric_columns=spec.params.numeric_columns,
+        )
+        models.seed_everything(spec.seed)
+        generator = models.build(spec.model, seed=spec.seed, numeric_columns=prepared.numeric_columns,
+                                 **spec.params.model_dump(exclude={"numeric_columns"}))
+    progress.timings["startup_s"] = round(time.time() - process_started, 4)
+    rows = spec.synthetic_rows or len(prepared.train_x)
+    progress.facts = DatasetFacts(
+        name=spec.dataset, checksum=prepared.checksum, files=prepared.files, train_rows=len(prepared.train_x),
+        test_rows=len(prepared.test_x), synthetic_rows=rows, features=prepared.train_x.shape[1],
+        numeric_columns=prepared.numeric_columns, rows_dropped=prepared.rows_dropped,
+    )
+    with watch("fit"):
+        generator.fit(prepared.train_x, prepared.train_y)
+    with watch("sample"):
+        synthetic_x, synthetic_y = generator.sample(rows)
+    synthetic = synthetic_x.assign(**{str(synthetic_y.name): synthetic_y.to_numpy()})
+    synthetic.to_csv(out_dir / SYNTHETIC_FILE, index=False)
+    progress.artifacts["synthetic"] = SYNTHETIC_FILE
+    with watch("evaluate"):
+        progress.scores = evaluate.score(
+            synthetic_x, synthetic_y, prepared.train_x, prepared.train_y, prepared.test_x, prepared.test_y,
+            prepared.numeric_columns, list(spec.classifiers), spec.seed,
+        )
+
+
+def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
+    """(status, error) of a job that raised ``err``."""
+    if isinstance(err, JobTimeout):
+        return "timeout", str(err)
+    if isinstance(err, MemoryError):
+        return "oom", "MemoryError: the job ran out of memory"
+    if deadline.expired:  # the timeout, re-raised by a library as another error
+        return "timeout", f"{deadline.message} (surfaced as {type(err).__name__})"
+    return "failed", f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
+
+
+def _environment() -> Environment:
+    return Environment(versions=versions(), host_cpus=os.cpu_count(), hostname=socket.gethostname(),
+                       in_container=measure.in_container(), image=os.environ.get(IMAGE_ENV) or None)
 
 
 def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> JobResult:
@@ -78,77 +135,22 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started_at = _now()
-    watch = measure.Stopwatch()
-    timings: dict[str, float | None] = {}
-    facts = None
-    scores: list[Score] = []
-    artifacts: dict[str, str] = {}
+    watch, progress = measure.Stopwatch(), _Progress()
     status, error = "ok", None
     deadline = Deadline(spec.timeout_s)
     try:
         with deadline:
-            with watch("load"):
-                from . import datasets, evaluate, models
-
-                prepared = datasets.prepare(
-                    spec.dataset, seed=spec.seed, model=spec.model, row_limit=spec.row_limit,
-                    test_fraction=spec.test_fraction, discretise_bins=spec.discretise_bins,
-                    numeric_columns=spec.params.numeric_columns,
-                )
-                models.seed_everything(spec.seed)
-                generator = models.build(
-                    spec.model, seed=spec.seed, numeric_columns=prepared.numeric_columns,
-                    **spec.params.model_dump(exclude={"numeric_columns"}),
-                )
-            timings["startup_s"] = round(time.time() - process_started, 4)
-            rows = spec.synthetic_rows or len(prepared.train_x)
-            facts = DatasetFacts(
-                name=spec.dataset, checksum=prepared.checksum, files=prepared.files,
-                train_rows=len(prepared.train_x), test_rows=len(prepared.test_x), synthetic_rows=rows,
-                features=prepared.train_x.shape[1], numeric_columns=prepared.numeric_columns,
-                rows_dropped=prepared.rows_dropped,
-            )
-            with watch("fit"):
-                generator.fit(prepared.train_x, prepared.train_y)
-            with watch("sample"):
-                synthetic_x, synthetic_y = generator.sample(rows)
-            synthetic = synthetic_x.assign(**{str(synthetic_y.name): synthetic_y.to_numpy()})
-            synthetic.to_csv(out_dir / SYNTHETIC_FILE, index=False)
-            artifacts["synthetic"] = SYNTHETIC_FILE
-            with watch("evaluate"):
-                scores = evaluate.score(
-                    synthetic_x, synthetic_y, prepared.train_x, prepared.train_y, prepared.test_x,
-                    prepared.test_y, prepared.numeric_columns, list(spec.classifiers), spec.seed,
-                )
-    except JobTimeout as err:
-        status, error = "timeout", str(err)
-    except MemoryError:
-        status, error = "oom", "MemoryError: the job ran out of memory"
-    except Exception as err:  # a model crash is a result, recorded with its cause
-        if deadline.expired:  # the timeout, re-raised by a library as another error
-            status, error = "timeout", f"{deadline.message} (surfaced as {type(err).__name__})"
-        else:
-            status = "failed"
-            error = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
-    timings.update({f"{k}_s": v for k, v in watch.seconds.items()})
+            _work(spec, out_dir, progress, watch, process_started)
+    except (JobTimeout, Exception) as err:  # a model crash is a result, recorded with its cause
+        status, error = _outcome(err, deadline)
+    timings = progress.timings | {f"{k}_s": v for k, v in watch.seconds.items()}
     if "fit_s" in timings and "sample_s" in timings:
         timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
-    use = measure.usage(process_started)
-    timings["wall_s"] = use.wall_seconds
+    resources, timings["wall_s"] = measure.usage(process_started)
     result = JobResult(
         job=spec.name, spec=spec, status=status, error=error, started_at=started_at, finished_at=_now(),
-        timings=Timings(**timings),
-        resources=Resources(
-            peak_memory_bytes=use.peak_memory_bytes, memory_source=use.memory_source, cpu_seconds=use.cpu_seconds,
-            cpu_percent=use.cpu_percent, cpus_available=use.cpus_available,
-            cpu_percent_of_available=use.cpu_percent_of_available,
-        ),
-        scores=scores, dataset=facts,
-        environment=Environment(
-            versions=versions(), host_cpus=os.cpu_count(), hostname=socket.gethostname(),
-            in_container=measure.in_container(), image=os.environ.get(IMAGE_ENV) or None,
-        ),
-        artifacts=artifacts,
+        timings=Timings(**timings), resources=resources, scores=progress.scores, dataset=progress.facts,
+        environment=_environment(), artifacts=progress.artifacts,
     )
     write_json_atomic(out_dir / RESULT_FILE, result.model_dump_json(indent=2))
     return result
@@ -162,5 +164,6 @@ def summary(result: JobResult) -> str:
         return f"{head}: {(result.error or '').splitlines()[0]}"
     scores = " ".join(f"{s.classifier}={s.tstr_accuracy:.3f}/{s.trtr_accuracy:.3f}" for s in result.scores)
     return (f"{head} startup={t.startup_s:.2f}s fit={t.fit_s:.2f}s sample={t.sample_s:.2f}s "
-            f"evaluate={t.evaluate_s:.2f}s peak={r.peak_memory_bytes / 2**20:.0f}MiB ({r.memory_source}) "
+            f"evaluate={t.evaluate_s:.2f}s peak={metrics.get('peak_memory_bytes').show(r.peak_memory_bytes)} "
+            f"({r.memory_source}) "
             f"cpu={r.cpu_percent:.0f}% accuracy tstr/trtr {scores}")

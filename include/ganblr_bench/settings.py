@@ -23,9 +23,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backends import BACKENDS
 from .sources import cache_dir
-
-BACKENDS = ("docker", "process")
 
 
 class SettingsError(ValueError):

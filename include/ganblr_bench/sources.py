@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -26,6 +27,33 @@ OFFLINE_ENV = "GANBLR_BENCH_OFFLINE"
 
 class DatasetError(RuntimeError):
     """A dataset that cannot be had or read; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class VerifiedFile:
+    path: Path
+    sha256: str  # of the bytes at path, checked against the registry when the registry pins one
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """A dataset's facts and its verified files: what one lookup by name returns."""
+
+    info: DatasetInfo
+    files: dict[str, VerifiedFile]  # role ("data", or "train" and "test") -> file
+
+    @property
+    def sha256_by_name(self) -> dict[str, str]:
+        return {self.info.files[role].filename: f.sha256 for role, f in self.files.items()}
+
+    @property
+    def checksum(self) -> str:
+        """The file's sha256, or for several files the sha256 of their sorted 'name sha256' lines."""
+        shas = self.sha256_by_name
+        if len(shas) == 1:
+            return next(iter(shas.values()))
+        lines = "".join(f"{name} {sha}\n" for name, sha in sorted(shas.items()))
+        return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def cache_dir() -> Path:
@@ -53,7 +81,7 @@ def _mirror_candidates(info: DatasetInfo, f: DataFile, mirror: Path) -> list[Pat
     return [mirror / info.folder / f.filename, mirror / f.filename]
 
 
-def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, origin: str) -> None:
+def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, origin: str) -> VerifiedFile:
     actual = sha256_of(source)
     if actual != f.sha256:
         raise DatasetError(
@@ -64,6 +92,7 @@ def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, ori
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+    return VerifiedFile(target, actual)
 
 
 def _download(url: str, dest: Path) -> None:
@@ -72,21 +101,20 @@ def _download(url: str, dest: Path) -> None:
 
 
 def fetch_file(info: DatasetInfo, f: DataFile, cache: Path | None = None, mirror: Path | None = None,
-               offline: bool | None = None) -> Path:
-    """Return a verified local path for one of the dataset's files, filling the cache."""
+               offline: bool | None = None) -> VerifiedFile:
+    """A verified local copy of one of the dataset's files, filling the cache."""
     cache = cache or cache_dir()
     mirror = mirror if mirror is not None else mirror_dir()
     offline = bool(os.environ.get(OFFLINE_ENV)) if offline is None else offline
     cached = cache / info.folder / f.filename
     if cached.exists():
         if sha256_of(cached) == f.sha256:
-            return cached
+            return VerifiedFile(cached, f.sha256)
         cached.unlink()  # corrupt or stale: fetch it again below
     if mirror is not None:
         for candidate in _mirror_candidates(info, f, mirror):
             if candidate.exists():
-                _enter_cache(info, f, candidate, cached, f"mirror {candidate}")
-                return cached
+                return _enter_cache(info, f, candidate, cached, f"mirror {candidate}")
     if offline:
         raise DatasetError(
             f"dataset {info.name}: {f.filename} is not in the cache ({cache}) nor the mirror "
@@ -102,16 +130,15 @@ def fetch_file(info: DatasetInfo, f: DataFile, cache: Path | None = None, mirror
                 f"dataset {info.name}: cannot download {f.url} ({getattr(err, 'reason', err)}); "
                 f"put {f.filename} in a mirror folder and set {MIRROR_ENV}"
             ) from None
-        _enter_cache(info, f, part, cached, f.url)
-    return cached
+        return _enter_cache(info, f, part, cached, f.url)
 
 
-def fetch(name: str, **kwargs) -> dict[str, Path]:
-    """All of a dataset's files, verified: role -> path."""
+def fetch(name: str, **kwargs) -> DatasetFiles:
+    """A dataset by name: its facts and all its files, verified (packaged sets need no fetching)."""
     info = info_for(name)
     if info.package:
-        return {role: _package_file(info, f) for role, f in info.files.items()}
-    return {role: fetch_file(info, f, **kwargs) for role, f in info.files.items()}
+        return DatasetFiles(info, {role: _package_file(info, f) for role, f in info.files.items()})
+    return DatasetFiles(info, {role: fetch_file(info, f, **kwargs) for role, f in info.files.items()})
 
 
 def info_for(name: str) -> DatasetInfo:
@@ -121,11 +148,11 @@ def info_for(name: str) -> DatasetInfo:
         raise DatasetError(str(err.args[0])) from None
 
 
-def _package_file(info: DatasetInfo, f: DataFile) -> Path:
+def _package_file(info: DatasetInfo, f: DataFile) -> VerifiedFile:
     try:
         path = Path(str(resources.files(info.package) / f.filename))
     except ModuleNotFoundError:
         path = None
     if path is None or not path.exists():
         raise DatasetError(f"dataset {info.name}: {f.filename} not found in the installed package {info.package}")
-    return path
+    return VerifiedFile(path, sha256_of(path))  # shipped by a pinned package: no sha256 to check against

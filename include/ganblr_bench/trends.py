@@ -1,8 +1,9 @@
 """Regression detection over the warehouse's history.
 
 A **series** is one model x dataset x metric, on comparable jobs: the same job
-configuration (``config_hash``: the spec without seed, name and timeout) on hosts with
-the same CPU count. Each run contributes one point, the mean over its seeds. The image
+configuration (``config_hash``: the spec without seed, name, timeout and stack) on the
+same library stack (locked or latest), on hosts with the same CPU count. Each run
+contributes one point, the mean over its seeds. The image
 is deliberately *not* part of the series key: a new image (a library bump, a code
 change) is the usual cause of a regression, so it must be compared with the old one;
 findings record the image fingerprints on both sides.
@@ -20,8 +21,9 @@ successful runs of the series (at least ``min_history`` of them):
 Both tests must pass, as in continuous-benchmarking tools that pair a statistical
 threshold with a practical one (a z-score over a lookback window, and a percentage
 below which a change is not worth a page). Defaults: window 10, min history 5,
-z 3.0, relative change 10 % for time/memory/CPU and 2 % for accuracy; an improvement by
-the same rules is recorded as such, and does not alert.
+z 3.0, and each metric's minimum relative change from ``metrics.py`` (10 % for
+time/memory/CPU, 2 % for accuracy); an improvement by the same rules is recorded as
+such, and does not alert.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-LOWER_IS_BETTER = ("image_build_s", "startup_s", "fit_s", "sample_s", "execution_s", "peak_memory_bytes", "cpu_percent")
-HIGHER_IS_BETTER = ("tstr_accuracy", "trtr_accuracy")
+from . import metrics
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ class Thresholds:
     window: int = 10
     min_history: int = 5
     z_threshold: float = 3.0
-    min_relative_change: dict[str, float] = field(default_factory=lambda: {
-        **{m: 0.10 for m in LOWER_IS_BETTER}, "tstr_accuracy": 0.02, "trtr_accuracy": 0.02})
+    min_relative_change: dict[str, float] = field(
+        default_factory=lambda: {m.key: m.min_relative_change for m in metrics.METRICS})
     min_spread: float = 0.01
 
     def __post_init__(self):
@@ -48,14 +49,6 @@ class Thresholds:
             raise ValueError("need 1 <= min_history <= window")
         if self.z_threshold <= 0 or self.min_spread < 0:
             raise ValueError("z_threshold must be > 0 and min_spread >= 0")
-
-
-def better(metric: str) -> str:
-    if metric in HIGHER_IS_BETTER:
-        return "higher"
-    if metric in LOWER_IS_BETTER:
-        return "lower"
-    raise ValueError(f"no direction known for metric {metric!r}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
     mean = statistics.fmean(baseline)
     stdev = statistics.stdev(baseline) if len(baseline) > 1 else 0.0
     spread = max(stdev, abs(mean) * thresholds.min_spread, 1e-12)
-    direction = better(metric)
+    direction = metrics.get(metric).better
     worse_by = (value - mean) if direction == "lower" else (mean - value)  # > 0: worse
     z = worse_by / spread
     relative = worse_by / abs(mean) if mean else math.inf
@@ -89,9 +82,10 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
                    "regression" if worse_by > 0 else "improvement")
 
 
-def describe(model: str, dataset: str, f: Finding) -> str:
+def describe(model: str, dataset: str, f: Finding, stack: str = "locked") -> str:
     """One line an alert can carry: what regressed, the new value, the baseline, the change."""
-    return (f"{model} on {dataset}: {f.metric} {f.value:.4g} vs baseline {f.baseline_mean:.4g} "
+    where = f"{model} on {dataset}" + (" (latest stack)" if stack == "latest" else "")
+    return (f"{where}: {f.metric} {f.value:.4g} vs baseline {f.baseline_mean:.4g} "
             f"(±{f.baseline_stdev:.2g}, {f.baseline_runs} runs): {100 * f.relative_change:+.1f} % worse, z={f.z_score:.1f}")
 
 
@@ -99,26 +93,26 @@ def describe(model: str, dataset: str, f: Finding) -> str:
 
 _SERIES = """
 WITH points AS (
-    SELECT run_id, run_started_at, model, dataset, metric, config_hash, coalesce(host_cpus, 0) AS host_cpus,
+    SELECT run_id, run_started_at, model, dataset, metric, config_hash, stack, coalesce(host_cpus, 0) AS host_cpus,
            avg(value) AS value, min(image_inputs_hash) AS image_inputs_hash
     FROM analytics.metric_history
-    WHERE (model, dataset, config_hash, coalesce(host_cpus, 0)) IN (
-        SELECT model, dataset, config_hash, coalesce(host_cpus, 0) FROM analytics.metric_history
+    WHERE (model, dataset, config_hash, stack, coalesce(host_cpus, 0)) IN (
+        SELECT model, dataset, config_hash, stack, coalesce(host_cpus, 0) FROM analytics.metric_history
         WHERE run_id = %(run)s)
       AND run_started_at <= (SELECT started_at FROM bench.runs WHERE run_id = %(run)s)
       AND NOT (metric = 'image_build_s' AND value = 0)
-    GROUP BY run_id, run_started_at, model, dataset, metric, config_hash, coalesce(host_cpus, 0)
+    GROUP BY run_id, run_started_at, model, dataset, metric, config_hash, stack, coalesce(host_cpus, 0)
 )
-SELECT model, dataset, metric, config_hash, host_cpus, run_id, value, image_inputs_hash
-FROM points ORDER BY model, dataset, metric, config_hash, host_cpus, run_started_at, run_id
+SELECT model, dataset, metric, config_hash, stack, host_cpus, run_id, value, image_inputs_hash
+FROM points ORDER BY model, dataset, metric, config_hash, stack, host_cpus, run_started_at, run_id
 """
 
 _INSERT = """
-INSERT INTO bench.findings (run_id, model, dataset, metric, config_hash, host_cpus, value, baseline_mean,
+INSERT INTO bench.findings (run_id, model, dataset, metric, config_hash, stack, host_cpus, value, baseline_mean,
     baseline_stdev, baseline_runs, z_score, relative_change, better, verdict, image_inputs_hash,
     baseline_image_inputs_hashes)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (run_id, model, dataset, metric, config_hash) DO UPDATE SET
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (run_id, model, dataset, metric, config_hash, stack) DO UPDATE SET
     value = EXCLUDED.value, baseline_mean = EXCLUDED.baseline_mean, baseline_stdev = EXCLUDED.baseline_stdev,
     baseline_runs = EXCLUDED.baseline_runs, z_score = EXCLUDED.z_score, relative_change = EXCLUDED.relative_change,
     verdict = EXCLUDED.verdict, detected_at = now()
@@ -130,30 +124,31 @@ class Detected:
     model: str
     dataset: str
     finding: Finding
+    stack: str = "locked"
 
     def __str__(self) -> str:
-        return describe(self.model, self.dataset, self.finding)
+        return describe(self.model, self.dataset, self.finding, self.stack)
 
 
 def detect(conn, run_id: str, thresholds: Thresholds = Thresholds()) -> list[Detected]:
     """Judge every series the run belongs to, store the findings, return them (regressions first)."""
     rows = conn.execute(_SERIES, {"run": run_id}).fetchall()
     series: dict[tuple, list[tuple]] = {}
-    for model, dataset, metric, config, cpus, rid, value, image in rows:
-        series.setdefault((model, dataset, metric, config, cpus), []).append((rid, value, image))
+    for model, dataset, metric, config, stack, cpus, rid, value, image in rows:
+        series.setdefault((model, dataset, metric, config, stack, cpus), []).append((rid, value, image))
     found = []
     with conn.transaction():
         conn.execute("DELETE FROM bench.findings WHERE run_id = %s", (run_id,))  # re-detection replaces
-        for (model, dataset, metric, config, cpus), points in series.items():
-            if metric not in LOWER_IS_BETTER + HIGHER_IS_BETTER or points[-1][0] != run_id:
+        for (model, dataset, metric, config, stack, cpus), points in series.items():
+            if metric not in metrics.BY_KEY or points[-1][0] != run_id:
                 continue
             history = points[:-1]
             finding = judge(metric, [v for _, v, _ in history], points[-1][1], thresholds)
             if finding is None:
                 continue
             images = sorted({img for _, _, img in history[-thresholds.window:] if img})
-            conn.execute(_INSERT, (run_id, model, dataset, metric, config, cpus, finding.value, finding.baseline_mean,
+            conn.execute(_INSERT, (run_id, model, dataset, metric, config, stack, cpus, finding.value, finding.baseline_mean,
                                    finding.baseline_stdev, finding.baseline_runs, finding.z_score,
                                    finding.relative_change, finding.better, finding.verdict, points[-1][2], images))
-            found.append(Detected(model, dataset, finding))
+            found.append(Detected(model, dataset, finding, stack))
     return sorted(found, key=lambda d: (d.finding.verdict != "regression", d.model, d.dataset, d.finding.metric))

@@ -1,34 +1,35 @@
-"""A run on disk: planning, results for jobs that died, and the run's failures."""
+"""A run on disk: planning, results for jobs that died, the run's failures, collecting it."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from ganblr_bench import plan
+from ganblr_bench import rundir
 from ganblr_bench.contract import ContractError, load_result, load_run
 
 
 def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
-    planned = plan.plan_run({"datasets": ["iris", "car"], "seeds": [3], "epochs": 2,
+    planned = rundir.plan_run({"datasets": ["iris", "car"], "seeds": [3], "epochs": 2,
                              "model_overrides": {"ganblr++": {"epochs": 7, "memory_limit": "2g"}}},
                             "manual__2026-01-01T00:00:00+00:00", tmp_path, kind="manual", backend="docker")
-    assert planned.folder.name == "manual__2026-01-01T00_00_00_00_00"
+    assert Path(planned.folder).name == "manual__2026-01-01T00_00_00_00_00"
     assert planned.jobs == {"ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
                             "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"]}
     assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g"} and planned.datasets == ["iris", "car"]
-    spec = json.loads((planned.folder / "ganblrpp-car-s3" / "spec.json").read_text())
+    spec = json.loads((Path(planned.folder) / "ganblrpp-car-s3" / "spec.json").read_text())
     assert spec["params"]["epochs"] == 7 and spec["timeout_s"] == 3600
-    assert json.loads((planned.folder / "ganblr-car-s3" / "spec.json").read_text())["params"]["epochs"] == 2
-    run = load_run(planned.folder / "run.json")
+    assert json.loads((Path(planned.folder) / "ganblr-car-s3" / "spec.json").read_text())["params"]["epochs"] == 2
+    run = load_run(Path(planned.folder) / "run.json")
     assert run.kind == "manual" and run.params["seeds"] == [3] and run.host.cpus >= 1 and run.finished_at is None
-    assert plan.missing_results(planned.folder) == sorted(j for jobs in planned.jobs.values() for j in jobs)
+    assert rundir.missing_results(Path(planned.folder)) == sorted(j for jobs in planned.jobs.values() for j in jobs)
 
 
 def test_bad_parameters_name_the_field_and_write_nothing(tmp_path):
     with pytest.raises(ContractError, match=r"run parameters: epochs: .*greater than or equal to 1"):
-        plan.plan_run({"epochs": 0}, "r1", tmp_path)
+        rundir.plan_run({"epochs": 0}, "r1", tmp_path)
     with pytest.raises(ContractError, match=r"model_overrides.ganblr\+\+.memory_limit"):
-        plan.plan_run({"model_overrides": {"ganblr++": {"memory_limit": "lots"}}}, "r1", tmp_path)
+        rundir.plan_run({"model_overrides": {"ganblr++": {"memory_limit": "lots"}}}, "r1", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -37,17 +38,17 @@ def test_bad_parameters_name_the_field_and_write_nothing(tmp_path):
     (False, 1, "failed"), (False, 2, "failed"),
 ])
 def test_how_a_job_ended_without_a_result(oom, code, status):
-    got, error = plan.classify_exit(oom, code, "Traceback...\nValueError: boom\n")
+    got, error = rundir.classify_exit(oom, code, "Traceback...\nValueError: boom\n")
     assert got == status and error
     if status == "failed":
         assert f"exit code {code}" in error and "ValueError: boom" in error
 
 
 def test_complete_missing_failures_and_finish(tmp_path):
-    planned = plan.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1]}, "r2", tmp_path)
-    plan.complete_missing(planned.folder, "ganblr-iris-s0", "oom", "killed for memory")
-    result = load_result(planned.folder / "ganblr-iris-s0" / "result.json")
+    planned = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1]}, "r2", tmp_path)
+    rundir.complete_missing(Path(planned.folder), "ganblr-iris-s0", "oom", "killed for memory")
+    result = load_result(Path(planned.folder) / "ganblr-iris-s0" / "result.json")
     assert result.status == "oom" and result.spec.seed == 0 and result.scores == []
-    assert plan.missing_results(planned.folder) == ["ganblr-iris-s1"]
-    assert plan.failures(planned.folder) == ["ganblr-iris-s0: oom: killed for memory"]
-    assert plan.finish_run(planned.folder).finished_at is not None
+    assert rundir.missing_results(Path(planned.folder)) == ["ganblr-iris-s1"]
+    assert rundir.failures(Path(planned.folder)) == ["ganblr-iris-s0: oom: killed for memory"]
+    assert rundir.finish_run(Path(planned.folder)).finished_at is not None

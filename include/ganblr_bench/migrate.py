@@ -1,0 +1,95 @@
+"""The warehouse's schema: numbered SQL migrations, applied once each, checked by checksum.
+
+SQL lives in ``migrations/NNNN_name.sql``; ``upgrade`` applies those a database lacks,
+all or nothing, serialised by an advisory lock, and refuses a database that a newer
+ganblr-bench migrated or whose applied migrations were edited since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+MIGRATION_LOCK = 0x6762_6265_6E63_68  # pg_advisory_xact_lock key: "gbbench"
+READER_ROLE = "ganblr_bench_reader"
+READER_PASSWORD_ENV = "GANBLR_BENCH_READER_PASSWORD"
+_MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class MigrationError(RuntimeError):
+    """The schema cannot be brought up to date; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def migrations() -> list[Migration]:
+    folder = resources.files("ganblr_bench") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text()))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise MigrationError(f"migrations must be numbered 0001, 0002, ... without gaps: {[m.name for m in found]}")
+    return found
+
+
+def upgrade(conn) -> list[str]:
+    """Apply the migrations this database lacks; return their names.
+
+    Safe to run twice and from two processes at once (an advisory lock serialises them),
+    all or nothing (one transaction), and it refuses a database from a newer ganblr-bench
+    or one whose applied migrations were edited since.
+    """
+    known = migrations()
+    applied_now = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+            "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        applied = {v: (n, c) for v, n, c in conn.execute("SELECT version, name, checksum FROM bench.schema_migrations")}
+        newest = max(applied, default=0)
+        if newest > len(known):
+            raise MigrationError(
+                f"the database is at schema version {newest} ({applied[newest][0]}), newer than this ganblr-bench "
+                f"knows ({len(known)}): upgrade ganblr-bench before using this database"
+            )
+        for m in known:
+            if m.version in applied:
+                if applied[m.version][1] != m.checksum:
+                    raise MigrationError(f"migration {m.name} was changed after it was applied; add a new migration instead")
+                continue
+            conn.execute(m.sql)
+            conn.execute("INSERT INTO bench.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                         (m.version, m.name, m.checksum))
+            applied_now.append(m.name)
+        password = os.environ.get(READER_PASSWORD_ENV)
+        if password:
+            from psycopg import sql
+
+            conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(READER_ROLE),
+                                                                            sql.Literal(password)))
+    return applied_now
+
+
+def schema_version(conn) -> int:
+    row = conn.execute("SELECT to_regclass('bench.schema_migrations') IS NOT NULL").fetchone()
+    if not row[0]:
+        return 0
+    return conn.execute("SELECT coalesce(max(version), 0) FROM bench.schema_migrations").fetchone()[0]

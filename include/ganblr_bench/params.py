@@ -1,0 +1,133 @@
+"""A pipeline run's parameters, the job matrix they expand to, and the form Airflow shows for them.
+
+Engineers pass these when they trigger a run by hand (form, REST API, CLI). The DAG's
+Params are generated from ``RunParams`` (``param_schemas``), so the form, the REST API
+and the pipeline validate the same rules; the limits of each knob are the contract's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .catalog import REGISTRY
+from .contract import (
+    CLASSIFIERS,
+    MODELS,
+    BatchSize,
+    Classifier,
+    DiscretiseBins,
+    Epochs,
+    JobSpec,
+    K,
+    MemoryLimit,
+    Model,
+    ModelParams,
+    RowLimit,
+    Seed,
+    Stack,
+    Strict,
+    SyntheticRows,
+    TimeoutS,
+    WarmupEpochs,
+    parse,
+)
+
+KNOBS = ("k", "epochs", "batch_size", "warmup_epochs")  # ModelParams a run (or an override) sets for every job
+
+
+class ModelOverride(Strict):
+    """Per-model changes to a run's parameters (e.g. more epochs or memory for GANBLR++)."""
+
+    epochs: Epochs | None = None
+    k: K | None = None
+    batch_size: BatchSize | None = None
+    warmup_epochs: WarmupEpochs | None = None
+    job_timeout_s: TimeoutS | None = None
+    memory_limit: MemoryLimit | None = None
+
+
+class RunParams(Strict):
+    """What one run benchmarks: models x datasets x seeds (x stacks), and how."""
+
+    models: list[Model] = Field(default_factory=lambda: list(MODELS), min_length=1, description="models to run")
+    datasets: list[str] = Field(default_factory=lambda: ["car", "adult"], min_length=1, description="dataset names",
+                                json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}})
+    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=100,
+                              description="one job per seed")
+    epochs: Epochs = 10
+    k: K = 0
+    batch_size: BatchSize = 32
+    warmup_epochs: WarmupEpochs = 1
+    synthetic_rows: SyntheticRows | None = None
+    row_limit: RowLimit | None = None
+    discretise_bins: DiscretiseBins = 5
+    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
+    job_timeout_s: TimeoutS = 3600
+    memory_limit: MemoryLimit = "6g"
+    stacks: list[Stack] = Field(
+        default_factory=lambda: ["locked"], min_length=1,
+        description="library stacks: locked (the hash-locked pins, default), latest (the newest releases of the "
+                    "direct requirements: the canary), or both")
+    force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
+    model_overrides: dict[Model, ModelOverride] = Field(
+        default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}')
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: list[str]) -> list[str]:
+        unknown = [d for d in value if d not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown dataset(s) {unknown}; known: {', '.join(sorted(REGISTRY))}")
+        return value
+
+    @field_validator("models", "datasets", "seeds", "classifiers", "stacks")
+    @classmethod
+    def _unique(cls, value: list) -> list:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a value twice")
+        return value
+
+    def for_model(self, model: str, name: str):
+        """The value of parameter ``name`` for ``model``: its override if set, else the run's."""
+        override = self.model_overrides.get(model)
+        value = getattr(override, name, None) if override else None
+        return getattr(self, name) if value is None else value
+
+    def specs(self) -> list[JobSpec]:
+        """One job spec per model x dataset x seed x stack, in that order."""
+        specs = []
+        for model in self.models:
+            knobs = ModelParams(**{n: self.for_model(model, n) for n in KNOBS})
+            specs += [
+                JobSpec(model=model, dataset=dataset, seed=seed, params=knobs, synthetic_rows=self.synthetic_rows,
+                        row_limit=self.row_limit, discretise_bins=self.discretise_bins, classifiers=self.classifiers,
+                        timeout_s=self.for_model(model, "job_timeout_s"), stack=stack)
+                for dataset in self.datasets for seed in self.seeds for stack in self.stacks
+            ]
+        return specs
+
+
+def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
+    return parse(RunParams, data, source)
+
+
+def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
+    """name -> (default, JSON schema) for each run parameter: what Airflow's Param takes."""
+    schema = RunParams.model_json_schema()
+    defaults = RunParams().model_dump(mode="json")
+    out = {}
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k not in ("default", "title")}
+        if "$ref" in json.dumps(prop):  # a nested model: carry its definitions along
+            prop["$defs"] = schema["$defs"]
+        if "anyOf" in prop:  # "X | None" -> a nullable X, as Airflow's form understands it
+            options = prop.pop("anyOf")
+            concrete = next(o for o in options if o.get("type") != "null")
+            prop.update(concrete)
+            prop["type"] = [concrete["type"], "null"]
+        out[name] = (defaults[name], prop)
+    return out
+

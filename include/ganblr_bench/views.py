@@ -1,0 +1,48 @@
+"""Reading the analysts' interface: the documented views in schema ``analytics``.
+
+The CLI, the report, the detector and the Benchmarks page read the warehouse through
+these functions only; view names are checked against the catalogue, never pasted in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ViewError(LookupError):
+    """No such view, or no such run; the message lists what there is."""
+
+
+def names(conn) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1")]
+
+
+def read(conn, view: str, where: str = "", params: tuple = (), order: str = "") -> tuple[list[str], list[tuple]]:
+    """Columns and rows of analytics.VIEW (``where`` and ``order`` are ours, never user input)."""
+    from psycopg import sql
+
+    known = names(conn)
+    if view not in known:
+        raise ViewError(f"no view analytics.{view}; views: {', '.join(known)}")
+    query = sql.SQL("SELECT * FROM analytics.{}").format(sql.Identifier(view))
+    if where:
+        query += sql.SQL(" WHERE ") + sql.SQL(where)
+    if order:
+        query += sql.SQL(" ORDER BY ") + sql.SQL(order)
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        return [d.name for d in cur.description], cur.fetchall()
+
+
+def rows(conn, query: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+    """The rows of one of our queries over the views, as dicts."""
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [d.name for d in cur.description]
+        return [dict(zip(columns, row)) for row in cur.fetchall()]
+
+
+def latest_run_id(conn) -> str | None:
+    row = conn.execute("SELECT run_id FROM analytics.runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
