@@ -48,10 +48,16 @@ def wall(cmd: list[str], env: dict | None = None) -> float:
 
 def show(label: str, r: dict) -> None:
     t, res = r["timings"], r["resources"]
-    print(f"{label:28} startup {t['startup_s']:7.2f} s  fit {t['fit_s']:8.2f} s  sample {t['sample_s']:6.2f} s  "
-          f"peak {res['peak_memory_bytes'] / 2**20:7.0f} MiB ({res['memory_source']})  CPU {res['cpu_percent']:5.0f} %")
-    print(" " * 28 + "  ".join(f"{s['classifier']} TSTR {s['tstr_accuracy']:.3f} / TRTR {s['trtr_accuracy']:.3f}"
-                                for s in r["scores"]))
+    print(
+        f"{label:28} startup {t['startup_s']:7.2f} s  fit {t['fit_s']:8.2f} s  sample {t['sample_s']:6.2f} s  "
+        f"peak {res['peak_memory_bytes'] / 2**20:7.0f} MiB ({res['memory_source']})  CPU {res['cpu_percent']:5.0f} %"
+    )
+    print(
+        " " * 28
+        + "  ".join(
+            f"{s['classifier']} TSTR {s['tstr_accuracy']:.3f} / TRTR {s['trtr_accuracy']:.3f}" for s in r["scores"]
+        )
+    )
 
 
 def main() -> int:
@@ -64,29 +70,55 @@ def main() -> int:
     bin_dir = Path(sys.executable).parent
     print(f"Adult, 1 epoch, k=0, row limit {args.row_limit or 'none'}, {os.cpu_count()} CPUs\n")
     for model in ("ganblr", "ganblr++"):
-        spec = {"model": model, "dataset": "adult", "seed": 0, "row_limit": args.row_limit or None,
-                "params": {"k": 0, "epochs": 1}}
+        spec = {
+            "model": model,
+            "dataset": "adult",
+            "seed": 0,
+            "row_limit": args.row_limit or None,
+            "params": {"k": 0, "epochs": 1},
+        }
         folder = tmp / model.replace("+", "p")
         folder.mkdir(mode=0o777)
         (folder / "spec.json").write_text(json.dumps(spec))
-        harness = wall([str(bin_dir / "ganblr-bench"), "run", "--spec", str(folder / "spec.json"),
-                        "--out", str(folder / "local")])
+        harness = wall(
+            [str(bin_dir / "ganblr-bench"), "run", "--spec", str(folder / "spec.json"), "--out", str(folder / "local")]
+        )
         result = json.loads((folder / "local" / "result.json").read_text())
         show(f"{model} (process)", result)
         direct = wall([sys.executable, "-c", DIRECT, model, str(args.row_limit)])
         comparable = harness - result["timings"]["evaluate_s"]
-        print(f"{'':28}harness {harness:.2f} s wall, of which evaluation {result['timings']['evaluate_s']:.2f} s; "
-              f"direct ganblr {direct:.2f} s; overhead {comparable - direct:+.2f} s "
-              f"({100 * (comparable - direct) / direct:+.1f} %)")
+        print(
+            f"{'':28}harness {harness:.2f} s wall, of which evaluation {result['timings']['evaluate_s']:.2f} s; "
+            f"direct ganblr {direct:.2f} s; overhead {comparable - direct:+.2f} s "
+            f"({100 * (comparable - direct) / direct:+.1f} %)"
+        )
         if args.image:
             from ganblr_bench import sources
 
             cache = sources.fetch("adult").files["train"].path.parent.parent
             out = folder / "container"
             out.mkdir(mode=0o777)
-            t = wall(["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
-                      "-v", f"{cache}:/data/cache:ro",
-                      "-v", f"{folder}:/job", args.image, "run", "--spec", "/job/spec.json", "--out", "/job/container"])
+            t = wall(
+                [
+                    "docker",
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "--user",
+                    f"{os.getuid()}:{os.getgid()}",
+                    "-v",
+                    f"{cache}:/data/cache:ro",
+                    "-v",
+                    f"{folder}:/job",
+                    args.image,
+                    "run",
+                    "--spec",
+                    "/job/spec.json",
+                    "--out",
+                    "/job/container",
+                ]
+            )
             show(f"{model} (container)", json.loads((out / "result.json").read_text()))
             print(f"{'':28}docker run wall {t:.2f} s")
         print()

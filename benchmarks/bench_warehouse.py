@@ -65,10 +65,12 @@ WHERE run_id LIKE 'bulk-%%';
 QUERIES = {
     "history (one series, last 100 runs)": (
         "SELECT run_started_at, seed, value FROM analytics.metric_history WHERE model = 'ganblr++' "
-        "AND dataset = %s AND metric = 'execution_s' AND run_started_at > now() - interval '100 hours' ORDER BY 1"),
+        "AND dataset = %s AND metric = 'execution_s' AND run_started_at > now() - interval '100 hours' ORDER BY 1"
+    ),
     "side by side (latest run)": (
         "SELECT * FROM analytics.model_comparison WHERE run_id = "
-        "(SELECT run_id FROM bench.runs ORDER BY started_at DESC LIMIT 1) AND dataset = %s"),
+        "(SELECT run_id FROM bench.runs ORDER BY started_at DESC LIMIT 1) AND dataset = %s"
+    ),
 }
 
 
@@ -99,9 +101,11 @@ def main() -> int:
         t1 = time.perf_counter()
         again = store.record([batch], dsn, spool)
         t2 = time.perf_counter()
-        print(f"record one run of {len(batch.results)} results (2 models x {len(DATASETS)} datasets x 3 seeds): "
-              f"{t1 - t0:.3f} s (recorded {first.recorded}); again, all duplicates: {t2 - t1:.3f} s "
-              f"(duplicates {again.duplicates})")
+        print(
+            f"record one run of {len(batch.results)} results (2 models x {len(DATASETS)} datasets x 3 seeds): "
+            f"{t1 - t0:.3f} s (recorded {first.recorded}); again, all duplicates: {t2 - t1:.3f} s "
+            f"(duplicates {again.duplicates})"
+        )
 
         per_run = 2 * len(DATASETS) * 3
         runs = max(1, args.rows // per_run)
@@ -123,8 +127,10 @@ def main() -> int:
                     t0 = time.perf_counter()
                     rows = len(conn.execute(sql, (DATASETS[i % len(DATASETS)],)).fetchall())
                     times.append(time.perf_counter() - t0)
-                print(f"{label:40} p50 {1000 * statistics.median(times):8.1f} ms   "
-                      f"p95 {1000 * percentile(times, 95):8.1f} ms   ({rows} rows, {args.queries} queries)")
+                print(
+                    f"{label:40} p50 {1000 * statistics.median(times):8.1f} ms   "
+                    f"p95 {1000 * percentile(times, 95):8.1f} ms   ({rows} rows, {args.queries} queries)"
+                )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -43,8 +43,9 @@ METRICS_CONN_ID = "ganblr_bench_metrics"
 SITE = backends.DockerSite(CONF.host_results_root, CONF.host_cache)
 
 # Retrying helps with a Docker daemon hiccup or a database blip, never with bad parameters.
-TRANSIENT = dict(retries=2, retry_delay=timedelta(seconds=20), retry_exponential_backoff=True,
-                 max_retry_delay=timedelta(minutes=5))
+TRANSIENT = dict(
+    retries=2, retry_delay=timedelta(seconds=20), retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=5)
+)
 
 
 def _metrics_dsn() -> str | None:
@@ -57,15 +58,15 @@ def _metrics_dsn() -> str | None:
         conn = BaseHook.get_connection(METRICS_CONN_ID)
     except AirflowNotFoundException:  # not defined: GANBLR_BENCH_DSN or the embedded server
         return None
-    parts = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password,
-             "dbname": conn.schema}
+    parts = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password, "dbname": conn.schema}
     return make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
 def _git_sha() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(CONF.build_context), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(CONF.build_context), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
     except OSError:
         return None
     return out.stdout.strip() or None
@@ -94,9 +95,19 @@ def ganblr_benchmark():
         ctx = get_current_context()
         run = ctx["dag_run"]
         kind = "scheduled" if str(run.run_type).lower().endswith("scheduled") else "manual"
-        who = " ".join(str(x) for x in (getattr(run, "triggered_by", None), getattr(run, "triggering_user_name", None)) if x)
-        return rundir.plan_run(dict(ctx["params"]), run.run_id, CONF.results_root, kind=kind, triggered_by=who or None,
-                               dag_id=run.dag_id, backend=CONF.backend, git_sha=_git_sha()).model_dump(mode="json")
+        who = " ".join(
+            str(x) for x in (getattr(run, "triggered_by", None), getattr(run, "triggering_user_name", None)) if x
+        )
+        return rundir.plan_run(
+            dict(ctx["params"]),
+            run.run_id,
+            CONF.results_root,
+            kind=kind,
+            triggered_by=who or None,
+            dag_id=run.dag_id,
+            backend=CONF.backend,
+            git_sha=_git_sha(),
+        ).model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=30))
     def fetch_datasets(planned: dict) -> list[str]:
@@ -118,8 +129,9 @@ def ganblr_benchmark():
         built = {}
         for stack in dict.fromkeys(plan.stacks.values()):
             try:
-                facts = image.ensure(_docker_client(), CONF.build_context, force=force,
-                                     build_args=image.stack_args(stack)).facts
+                facts = image.ensure(
+                    _docker_client(), CONF.build_context, force=force, build_args=image.stack_args(stack)
+                ).facts
             except image.ImageError as err:
                 if stack == "locked":
                     raise
@@ -137,8 +149,13 @@ def ganblr_benchmark():
             return backends.container_requests(RunPlan(**planned), model, {s: f["ref"] for s, f in built.items()})
 
         return DockerOperator.partial(
-            task_id="run", docker_conn_id=None, docker_url=CONF.docker_url, **backends.container_options(SITE),
-            execution_timeout=timedelta(seconds=CONF.task_timeout_s), retries=1, retry_delay=timedelta(seconds=30),
+            task_id="run",
+            docker_conn_id=None,
+            docker_url=CONF.docker_url,
+            **backends.container_options(SITE),
+            execution_timeout=timedelta(seconds=CONF.task_timeout_s),
+            retries=1,
+            retry_delay=timedelta(seconds=30),
         ).expand_kwargs(container_requests(planned, built))
 
     def process_branch(model: str, built):
@@ -147,8 +164,12 @@ def ganblr_benchmark():
             plan = RunPlan(**planned)
             return [str(Path(plan.folder) / job) for job in plan.jobs.get(model, [])]
 
-        @task(task_id="run", execution_timeout=timedelta(seconds=CONF.task_timeout_s), retries=1,
-              retry_delay=timedelta(seconds=30))
+        @task(
+            task_id="run",
+            execution_timeout=timedelta(seconds=CONF.task_timeout_s),
+            retries=1,
+            retry_delay=timedelta(seconds=30),
+        )
         def run_process(folder: str) -> str:
             return backends.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
 
@@ -165,8 +186,12 @@ def ganblr_benchmark():
             backends.settle_containers(_docker_client(), folder, plan.key)
         for job in rundir.missing_results(folder):
             why = "the job did not run: an earlier step (dataset fetch or image build) failed"
-            rundir.complete_missing(folder, job, "skipped" if built is None else "failed",
-                                    why if built is None else "the job's task ended without a result")
+            rundir.complete_missing(
+                folder,
+                job,
+                "skipped" if built is None else "failed",
+                why if built is None else "the job's task ended without a result",
+            )
         main = (built or {}).get("locked") or next(iter((built or {}).values()), None)
         rundir.finish_run(folder, ImageFacts(**main) if main else None)
         outcome = store.record_paths([folder], dsn=_metrics_dsn())  # raises Spooled -> retry replays
@@ -187,9 +212,11 @@ def ganblr_benchmark():
         paths = report.write(built, Path(plan.folder) / rundir.REPORT_DIR)
         report.write(built, CONF.reports_root / plan.key)
         print(f"report: {paths['html']}")
-        return {"regressions": [str(d) for d in found if d.finding.verdict == "regression"],
-                "improvements": [str(d) for d in found if d.finding.verdict == "improvement"],
-                "report": str(paths["html"])}
+        return {
+            "regressions": [str(d) for d in found if d.finding.verdict == "regression"],
+            "improvements": [str(d) for d in found if d.finding.verdict == "improvement"],
+            "report": str(paths["html"]),
+        }
 
     @task(retries=0, execution_timeout=timedelta(minutes=10), on_failure_callback=NOTIFIERS)
     def alert(planned: dict, compared: dict) -> None:
@@ -197,8 +224,9 @@ def ganblr_benchmark():
         failed = rundir.failures(Path(planned["folder"]))
         lines = [f"regression: {r}" for r in compared["regressions"]] + [f"job failed: {f}" for f in failed]
         if lines:
-            raise RuntimeError(f"{len(lines)} problem(s) in this run (report: {compared['report']}):\n"
-                               + "\n".join(lines))
+            raise RuntimeError(
+                f"{len(lines)} problem(s) in this run (report: {compared['report']}):\n" + "\n".join(lines)
+            )
 
     planned = plan_run()
     built = build_image(planned, fetch_datasets(planned))

@@ -23,8 +23,10 @@ app = FastAPI(title="ganblr-bench", docs_url=None, redoc_url=None, openapi_url=N
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>Benchmarks</title></head>"
-                        f"<body>{body}</body></html>", status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Benchmarks</title></head><body>{body}</body></html>",
+        status_code=status,
+    )
 
 
 def _render(run_id: str | None) -> HTMLResponse:

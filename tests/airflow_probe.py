@@ -16,8 +16,12 @@ if dag is not None:
     report["catchup"] = dag.catchup
     for t in dag.tasks:
         report["tasks"][t.task_id] = {
-            "upstream": sorted(t.upstream_task_ids), "retries": t.retries, "trigger_rule": str(t.trigger_rule),
-            "type": t.task_type, "callbacks": len(t.on_failure_callback or []), "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+            "upstream": sorted(t.upstream_task_ids),
+            "retries": t.retries,
+            "trigger_rule": str(t.trigger_rule),
+            "type": t.task_type,
+            "callbacks": len(t.on_failure_callback or []),
+            "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
         }
     for conf in json.loads(sys.argv[2]):
         params = copy.deepcopy(dag.params)

@@ -56,8 +56,13 @@ class AirflowStack:
         self._token = None
 
     def airflow(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([str(AIRFLOW_VENV / "bin" / "airflow"), *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            [str(AIRFLOW_VENV / "bin" / "airflow"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def start(self) -> None:
         migrated = self.airflow("db", "migrate", timeout=600)
@@ -65,8 +70,15 @@ class AirflowStack:
             raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
         for component in (["api-server", "--port", str(self.port)], ["scheduler"], ["dag-processor"]):
             log = open(self.home / f"{component[0]}.log", "w")  # noqa: SIM115 (held by the process it logs)
-            self.procs.append(subprocess.Popen([str(AIRFLOW_VENV / "bin" / "airflow"), *component], env=self.env,
-                                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            self.procs.append(
+                subprocess.Popen(
+                    [str(AIRFLOW_VENV / "bin" / "airflow"), *component],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         self.wait_for(lambda: self.get("/api/v2/monitor/health", auth=False), 180, "the api-server to answer")
         self.wait_for(lambda: self.get(f"/api/v2/dags/{DAG_ID}"), 240, "the DAG to be parsed")
 
@@ -87,8 +99,9 @@ class AirflowStack:
     def token(self) -> str:
         if self._token is None:
             body = json.dumps({"username": "admin", "password": self.password}).encode()
-            req = urllib.request.Request(f"{self.base}/auth/token", data=body,
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                f"{self.base}/auth/token", data=body, headers={"Content-Type": "application/json"}
+            )
             with urllib.request.urlopen(req, timeout=30) as resp:
                 self._token = json.load(resp)["access_token"]
         return self._token

@@ -93,10 +93,17 @@ def run_folder(tmp_path_factory):
     (bad / "mirror" / "car" / "car.data").write_text("not,the,original\n")
     spec = write_spec(bad / "in", model="ganblr", dataset="car", seed=1)
     assert run_cli(spec, bad, GANBLR_BENCH_DATA_MIRROR=str(bad / "mirror"), GANBLR_BENCH_CACHE=str(bad / "c"))[0] == 1
-    run = RunInfo(run_id="run-1", kind="test", started_at=started, finished_at=datetime.now(UTC),
-                  backend="process", params={"datasets": ["iris", "car"]},
-                  image=ImageFacts(ref="ganblr-bench:inputs-test", digest="sha256:" + "0" * 64, inputs_hash="test",
-                                   build_s=95.5, cached=False),
-                  host=HostFacts(name="ci", cpus=2, memory_bytes=24 * 2**30))
+    run = RunInfo(
+        run_id="run-1",
+        kind="test",
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        backend="process",
+        params={"datasets": ["iris", "car"]},
+        image=ImageFacts(
+            ref="ganblr-bench:inputs-test", digest="sha256:" + "0" * 64, inputs_hash="test", build_s=95.5, cached=False
+        ),
+        host=HostFacts(name="ci", cpus=2, memory_bytes=24 * 2**30),
+    )
     (folder / "run.json").write_text(run.model_dump_json(indent=2))
     return folder

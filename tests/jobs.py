@@ -25,8 +25,13 @@ def write_spec(folder: Path, **spec) -> Path:
 
 def cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
     """Run ``ganblr-bench ARGS`` as a separate process, as users do."""
-    return subprocess.run([sys.executable, "-m", "ganblr_bench.cli", *args], capture_output=True, text=True,
-                          timeout=900, env=dict(os.environ, **env))
+    return subprocess.run(
+        [sys.executable, "-m", "ganblr_bench.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, **env),
+    )
 
 
 def run_cli(spec: Path, out: Path, **env: str) -> tuple[int, str, str]:

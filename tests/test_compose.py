@@ -15,7 +15,9 @@ def test_services_of_a_local_executor_deployment_and_a_celery_profile():
     assert {"postgres", "airflow-init", *AIRFLOW} <= set(SERVICES)
     assert all("profiles" not in SERVICES[s] for s in ("postgres", "airflow-init", *AIRFLOW))
     assert SERVICES["redis"]["profiles"] == ["celery"] and SERVICES["airflow-worker"]["profiles"] == ["celery"]
-    assert "${AIRFLOW_EXECUTOR:-LocalExecutor}" in SERVICES["airflow-scheduler"]["environment"]["AIRFLOW__CORE__EXECUTOR"]
+    assert (
+        "${AIRFLOW_EXECUTOR:-LocalExecutor}" in SERVICES["airflow-scheduler"]["environment"]["AIRFLOW__CORE__EXECUTOR"]
+    )
 
 
 def test_every_long_running_service_has_a_healthcheck_and_waits_for_its_dependencies():
@@ -32,8 +34,10 @@ def test_the_init_service_migrates_both_databases():
     assert "airflow db migrate" in script and "ganblr-bench db upgrade" in script
     init_sql = ROOT / "docker" / "postgres-init.sql"
     assert "CREATE DATABASE ganblr_bench" in init_sql.read_text()
-    assert any(str(v).startswith("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/")
-               for v in SERVICES["postgres"]["volumes"])
+    assert any(
+        str(v).startswith("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/")
+        for v in SERVICES["postgres"]["volumes"]
+    )
 
 
 def test_workers_reach_the_docker_engine_and_see_results_at_host_paths():

@@ -51,12 +51,22 @@ def test_files_that_are_missing_or_not_json(tmp_path):
 
 def _result(**changes):
     base = {
-        "job": "j", "spec": {"model": "ganblr", "dataset": "car"}, "status": "ok",
-        "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+        "job": "j",
+        "spec": {"model": "ganblr", "dataset": "car"},
+        "status": "ok",
+        "started_at": "2026-01-01T00:00:00Z",
+        "finished_at": "2026-01-01T00:01:00Z",
         "timings": {"fit_s": 1.0, "sample_s": 0.5, "execution_s": 1.5},
         "scores": [{"classifier": "lr", "tstr_accuracy": 0.7, "trtr_accuracy": 0.9}],
-        "dataset": {"name": "car", "checksum": "x", "files": {"car.data": "x"}, "train_rows": 10, "test_rows": 5,
-                    "features": 6, "numeric_columns": []},
+        "dataset": {
+            "name": "car",
+            "checksum": "x",
+            "files": {"car.data": "x"},
+            "train_rows": 10,
+            "test_rows": 5,
+            "features": 6,
+            "numeric_columns": [],
+        },
     }
     return base | changes
 

@@ -22,11 +22,20 @@ BAD = [
 def probe(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-probe")
     confs = [{}, {"models": ["ganblr"], "datasets": ["iris"], "seeds": [1, 2], "row_limit": 100}] + [c for c, _ in BAD]
-    env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin",
-           "GANBLR_BENCH_RESULTS": str(home / "results"),
-           "GANBLR_BENCH_NOTIFIER": "builtins:print"}  # any callable stands in for a Slack or e-mail notifier
-    out = subprocess.run([airflow_python(), str(ROOT / "tests" / "airflow_probe.py"), str(ROOT / "dags"),
-                          json.dumps(confs)], capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PATH": "/usr/bin:/bin",
+        "GANBLR_BENCH_RESULTS": str(home / "results"),
+        "GANBLR_BENCH_NOTIFIER": "builtins:print",
+    }  # any callable stands in for a Slack or e-mail notifier
+    out = subprocess.run(
+        [airflow_python(), str(ROOT / "tests" / "airflow_probe.py"), str(ROOT / "dags"), json.dumps(confs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     line = next((l for l in out.stdout.splitlines() if l.startswith("PROBE")), None)
     assert line, out.stderr[-3000:]
     return json.loads(line[5:])

@@ -1,4 +1,3 @@
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,11 +17,18 @@ def test_every_registered_uci_file_matches_its_checksum_in_the_mirror(mirror):
 
 @pytest.mark.parametrize(
     "name, rows, classes",
-    [pytest.param(*case, marks=pytest.mark.mirror) for case in (
-        ("adult", 32561 + 16281, {"<=50K", ">50K"}), ("car", 1728, {"unacc", "acc", "good", "vgood"}),
-        ("chess", 3196, {"won", "nowin"}), ("tic-tac-toe", 958, {"positive", "negative"}), ("mushroom", 8124, {"e", "p"}),
-        ("magic", 19020, {"g", "h"}),
-        ("nursery", 12960, {"not_recom", "priority", "spec_prior", "very_recom", "recommend"}))]
+    [
+        pytest.param(*case, marks=pytest.mark.mirror)
+        for case in (
+            ("adult", 32561 + 16281, {"<=50K", ">50K"}),
+            ("car", 1728, {"unacc", "acc", "good", "vgood"}),
+            ("chess", 3196, {"won", "nowin"}),
+            ("tic-tac-toe", 958, {"positive", "negative"}),
+            ("mushroom", 8124, {"e", "p"}),
+            ("magic", 19020, {"g", "h"}),
+            ("nursery", 12960, {"not_recom", "priority", "spec_prior", "very_recom", "recommend"}),
+        )
+    ]
     + [("iris", 150, {"setosa", "versicolor", "virginica"})],  # shipped in scikit-learn: no mirror
 )
 def test_parsing_counts_records_and_cleans_labels(name, rows, classes):
@@ -61,7 +67,9 @@ def test_corrupt_cache_file_is_replaced_from_the_mirror(tmp_path, mirror):
 
 
 def test_missing_everywhere_and_offline_says_what_to_do(tmp_path):
-    with pytest.raises(DatasetError, match="dataset magic: magic04.data is not in the cache .* 'ganblr-bench data fetch magic'"):
+    with pytest.raises(
+        DatasetError, match="dataset magic: magic04.data is not in the cache .* 'ganblr-bench data fetch magic'"
+    ):
         sources.fetch("magic", cache=tmp_path / "c", mirror=tmp_path / "empty", offline=True)
 
 

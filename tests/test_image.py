@@ -42,9 +42,25 @@ def run_container(image, cache, folder, *extra: str) -> subprocess.CompletedProc
     out.mkdir(parents=True)
     out.chmod(0o777)  # the image runs as an unprivileged user
     return docker(
-        "run", "--rm", "--network", "none", *extra,
-        "-v", f"{cache}:/data/cache:ro", "-v", f"{folder / 'spec.json'}:/job/spec.json:ro", "-v", f"{out}:/results",
-        "-e", f"GANBLR_BENCH_IMAGE={image}", image, "run", "--spec", "/job/spec.json", "--out", "/results",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        *extra,
+        "-v",
+        f"{cache}:/data/cache:ro",
+        "-v",
+        f"{folder / 'spec.json'}:/job/spec.json:ro",
+        "-v",
+        f"{out}:/results",
+        "-e",
+        f"GANBLR_BENCH_IMAGE={image}",
+        image,
+        "run",
+        "--spec",
+        "/job/spec.json",
+        "--out",
+        "/results",
     )
 
 

@@ -39,8 +39,11 @@ def client():
 
 
 def _context(tmp_path, body: str) -> Path:
-    base = next(line.split("=", 1)[1] for line in (ROOT / "Dockerfile").read_text().splitlines()
-                if line.startswith("ARG BASE_IMAGE="))
+    base = next(
+        line.split("=", 1)[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("ARG BASE_IMAGE=")
+    )
     context = tmp_path / "tiny"
     context.mkdir()
     (context / "Dockerfile").write_text(f"FROM {base} AS bench\n{body}\n")
@@ -63,7 +66,9 @@ def test_build_then_skip_then_force(client, tmp_path):
 
 def test_a_failing_build_says_why(client, tmp_path):
     context = _context(tmp_path, "RUN echo about-to-fail && exit 3")
-    with pytest.raises(image.ImageError, match="docker build of ganblr-bench:inputs-.* failed: .*returned a non-zero code: 3"):
+    with pytest.raises(
+        image.ImageError, match="docker build of ganblr-bench:inputs-.* failed: .*returned a non-zero code: 3"
+    ):
         image.ensure(client, context)
     with pytest.raises(image.ImageError, match="no Dockerfile"):
         image.inputs_hash(tmp_path / "nowhere")

@@ -16,12 +16,25 @@ pytestmark = pytest.mark.postgres
 def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):
     with psycopg.connect(fresh_db) as conn:
         assert migrate.schema_version(conn) == 0
-        assert migrate.upgrade(conn) == ["0001_tables.sql", "0002_views.sql", "0003_reader_role.sql",
-                                       "0004_findings.sql", "0005_stacks.sql"]
+        assert migrate.upgrade(conn) == [
+            "0001_tables.sql",
+            "0002_views.sql",
+            "0003_reader_role.sql",
+            "0004_findings.sql",
+            "0005_stacks.sql",
+        ]
         assert migrate.upgrade(conn) == []
         assert migrate.schema_version(conn) == 5
-        assert set(views.names(conn)) >= {"runs", "job_results", "scores", "latest_results", "model_comparison",
-                                          "metric_history", "failures", "regressions"}
+        assert set(views.names(conn)) >= {
+            "runs",
+            "job_results",
+            "scores",
+            "latest_results",
+            "model_comparison",
+            "metric_history",
+            "failures",
+            "regressions",
+        }
 
 
 def test_concurrent_upgrades_apply_each_migration_once(fresh_db):

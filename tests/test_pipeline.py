@@ -19,8 +19,14 @@ from ganblr_bench import database, rundir, store
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
-SMALL = {"models": ["ganblr", "ganblr++"], "datasets": ["adult"], "seeds": [0], "epochs": 1, "row_limit": 600,
-         "memory_limit": "3g"}
+SMALL = {
+    "models": ["ganblr", "ganblr++"],
+    "datasets": ["adult"],
+    "seeds": [0],
+    "epochs": 1,
+    "row_limit": 600,
+    "memory_limit": "3g",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +38,27 @@ def stack(tmp_path_factory, pg_server):
     metrics = database.embedded_dsn(pgdata, "metrics_e2e")
     results, cache = home / "results", home / "cache"
     results.mkdir()
-    conn_json = json.dumps({"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "metrics_e2e",
-                            "port": 5432})
-    stack = AirflowStack(home, metadata, {
-        "GANBLR_BENCH_BACKEND": "docker",
-        "GANBLR_BENCH_RESULTS": str(results),
-        "GANBLR_BENCH_CACHE": str(cache),
-        "GANBLR_BENCH_BUILD_CONTEXT": str(ROOT),
-        "GANBLR_BENCH_SPOOL": str(home / "spool"),
-        "GANBLR_BENCH_REPORTS": str(home / "reports"),
-        "AIRFLOW_CONN_GANBLR_BENCH_METRICS": conn_json,
-        "GANBLR_BENCH_DATA_MIRROR": os.environ["GANBLR_BENCH_DATA_MIRROR"],
-        "GANBLR_BENCH_OFFLINE": "1",
-        "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
-        "GANBLR_BENCH_READER_PASSWORD": "reader-pw",
-        "GANBLR_BENCH_READER_DSN": f"postgresql://ganblr_bench_reader:reader-pw@/metrics_e2e?host={socket_dir}",
-    })
+    conn_json = json.dumps(
+        {"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "metrics_e2e", "port": 5432}
+    )
+    stack = AirflowStack(
+        home,
+        metadata,
+        {
+            "GANBLR_BENCH_BACKEND": "docker",
+            "GANBLR_BENCH_RESULTS": str(results),
+            "GANBLR_BENCH_CACHE": str(cache),
+            "GANBLR_BENCH_BUILD_CONTEXT": str(ROOT),
+            "GANBLR_BENCH_SPOOL": str(home / "spool"),
+            "GANBLR_BENCH_REPORTS": str(home / "reports"),
+            "AIRFLOW_CONN_GANBLR_BENCH_METRICS": conn_json,
+            "GANBLR_BENCH_DATA_MIRROR": os.environ["GANBLR_BENCH_DATA_MIRROR"],
+            "GANBLR_BENCH_OFFLINE": "1",
+            "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
+            "GANBLR_BENCH_READER_PASSWORD": "reader-pw",
+            "GANBLR_BENCH_READER_DSN": f"postgresql://ganblr_bench_reader:reader-pw@/metrics_e2e?host={socket_dir}",
+        },
+    )
     stack.start()
     stack.metrics = metrics
     stack.results = results
@@ -67,40 +78,55 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
     assert finished["state"] == "success", {k: v["state"] for k, v in tis.items()}
 
     mapped = {task: stack.mapped_instances(run["dag_run_id"], task) for task in ("ganblr.run", "ganblrpp.run")}
-    assert all(len(m) == 1 for m in mapped.values()), {k: (v["state"], v.get("rendered_fields")) for k, v in tis.items()}
+    assert all(len(m) == 1 for m in mapped.values()), {
+        k: (v["state"], v.get("rendered_fields")) for k, v in tis.items()
+    }
     a, b = _interval(mapped["ganblr.run"][0]), _interval(mapped["ganblrpp.run"][0])
     assert a[0] < b[1] and b[0] < a[1], f"model tasks did not overlap: {a} vs {b}"
     wall = (max(a[1], b[1]) - min(a[0], b[0])).total_seconds()
     serial = (a[1] - a[0]).total_seconds() + (b[1] - b[0]).total_seconds()
-    whole = (datetime.fromisoformat(finished["end_date"]) - datetime.fromisoformat(finished["start_date"])).total_seconds()
+    whole = (
+        datetime.fromisoformat(finished["end_date"]) - datetime.fromisoformat(finished["start_date"])
+    ).total_seconds()
     print(f"\nrun wall {whole:.1f} s (image built); model tasks: wall {wall:.1f} s for a sum of {serial:.1f} s")
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.ganblr-bench.run"], capture_output=True,
-                              text=True).stdout.split()
+    leftover = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=io.ganblr-bench.run"], capture_output=True, text=True
+    ).stdout.split()
     assert leftover == [], "record removes the run's containers"
 
     with psycopg.connect(stack.metrics) as conn:
-        run_row = conn.execute("SELECT kind, image_build_cached, image_build_s, image_digest, image_ref, backend "
-                               "FROM bench.runs WHERE run_id = %s", (run["dag_run_id"],)).fetchone()
+        run_row = conn.execute(
+            "SELECT kind, image_build_cached, image_build_s, image_digest, image_ref, backend "
+            "FROM bench.runs WHERE run_id = %s",
+            (run["dag_run_id"],),
+        ).fetchone()
         assert run_row[0] == "manual" and run_row[1] is False and run_row[2] > 0
         assert run_row[3].startswith("sha256:") and run_row[4].startswith("ganblr-bench:inputs-")
         assert run_row[5] == "docker"
-        jobs = conn.execute("SELECT model, status, startup_s, fit_s, sample_s, execution_s, peak_memory_bytes, "
-                            "memory_source, cpu_percent, in_container, image FROM bench.job_results "
-                            "WHERE run_id = %s ORDER BY model", (run["dag_run_id"],)).fetchall()
+        jobs = conn.execute(
+            "SELECT model, status, startup_s, fit_s, sample_s, execution_s, peak_memory_bytes, "
+            "memory_source, cpu_percent, in_container, image FROM bench.job_results "
+            "WHERE run_id = %s ORDER BY model",
+            (run["dag_run_id"],),
+        ).fetchall()
         assert [j[:2] for j in jobs] == [("ganblr", "ok"), ("ganblr++", "ok")]
         for j in jobs:
             assert all(v is not None for v in j), j
             assert j[7] in ("cgroup-v1", "cgroup-v2") and j[9] is True and j[10] == run_row[4]
-        scores = conn.execute("SELECT count(*) FROM bench.scores JOIN bench.job_results USING (job_result_id) "
-                              "WHERE run_id = %s", (run["dag_run_id"],)).fetchone()[0]
+        scores = conn.execute(
+            "SELECT count(*) FROM bench.scores JOIN bench.job_results USING (job_result_id) WHERE run_id = %s",
+            (run["dag_run_id"],),
+        ).fetchone()[0]
         assert scores == 2 * 4 * 2
 
     code, second = stack.trigger(SMALL)
     assert code == 200
     assert stack.wait_run(second["dag_run_id"])["state"] == "success"
     with psycopg.connect(stack.metrics) as conn:
-        cached = conn.execute("SELECT image_build_cached, image_build_s, image_ref FROM bench.runs WHERE run_id = %s",
-                              (second["dag_run_id"],)).fetchone()
+        cached = conn.execute(
+            "SELECT image_build_cached, image_build_s, image_ref FROM bench.runs WHERE run_id = %s",
+            (second["dag_run_id"],),
+        ).fetchone()
     assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
 
     folder = stack.results / rundir.run_key(second["dag_run_id"])
@@ -118,14 +144,20 @@ def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_compl
     tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
     assert finished["state"] == "failed"  # a failed job fails the run, after recording it
     assert tis["record"] == "success" and tis["alert"] == "failed"
-    states = {task: [m["state"] for m in stack.mapped_instances(run["dag_run_id"], task)]
-              for task in ("ganblr.run", "ganblrpp.run")}
+    states = {
+        task: [m["state"] for m in stack.mapped_instances(run["dag_run_id"], task)]
+        for task in ("ganblr.run", "ganblrpp.run")
+    }
     assert states == {"ganblr.run": ["success"], "ganblrpp.run": ["failed"]}
     with psycopg.connect(stack.metrics) as conn:
-        rows = dict(conn.execute("SELECT model, status FROM bench.job_results WHERE run_id = %s",
-                                 (run["dag_run_id"],)).fetchall())
-        error = conn.execute("SELECT error FROM analytics.failures WHERE run_id = %s",
-                             (run["dag_run_id"],)).fetchone()[0]
+        rows = dict(
+            conn.execute(
+                "SELECT model, status FROM bench.job_results WHERE run_id = %s", (run["dag_run_id"],)
+            ).fetchall()
+        )
+        error = conn.execute("SELECT error FROM analytics.failures WHERE run_id = %s", (run["dag_run_id"],)).fetchone()[
+            0
+        ]
     assert rows == {"ganblr": "ok", "ganblr++": "oom"}
     assert "memory" in error
 
@@ -133,8 +165,9 @@ def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_compl
 def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path):
     # Seeded history (the test says so): ten earlier runs, copies of the first real run with fit and
     # execution three times faster, just before now. The next real run is then a 3x slowdown.
-    seeded = history_runs(stack.first_run_folder, tmp_path, 10, scale=1 / 3,
-                          before=datetime.now().astimezone(), step=timedelta(seconds=1))
+    seeded = history_runs(
+        stack.first_run_folder, tmp_path, 10, scale=1 / 3, before=datetime.now().astimezone(), step=timedelta(seconds=1)
+    )
     store.record_paths(seeded, stack.metrics, tmp_path / "spool")
     code, run = stack.trigger(SMALL)
     assert code == 200, run
@@ -144,17 +177,29 @@ def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path
     log = stack.task_log(run["dag_run_id"], "alert")
     assert "regression: ganblr on adult: execution_s" in log and "regression: ganblr++ on adult: execution_s" in log
     with psycopg.connect(stack.metrics) as conn:
-        flagged = conn.execute("SELECT model, metric FROM analytics.regressions WHERE run_id = %s AND "
-                               "verdict = 'regression' AND metric = 'execution_s' ORDER BY model",
-                               (run["dag_run_id"],)).fetchall()
+        flagged = conn.execute(
+            "SELECT model, metric FROM analytics.regressions WHERE run_id = %s AND "
+            "verdict = 'regression' AND metric = 'execution_s' ORDER BY model",
+            (run["dag_run_id"],),
+        ).fetchall()
     assert flagged == [("ganblr", "execution_s"), ("ganblr++", "execution_s")]
 
 
 def test_benchmarks_page_shows_both_models_and_plots_in_a_browser(stack, tmp_path):
     url = f"{stack.base}/ganblr-bench/"
-    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,2200"]
+    chromium = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,2200",
+    ]
     dom = subprocess.run(chromium + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
     assert "GANBLR vs GANBLR++" in dom and "GANBLR++" in dom and "execution (fit + sample)" in dom
     assert dom.count("data:image/png;base64,") >= 1 and "regressed" in dom

@@ -17,8 +17,9 @@ def test_quickstart_runs_the_dag_and_prints_the_comparison(tmp_path):
     env = dict(os.environ, GANBLR_BENCH_HOME=str(home))
     conf = '{"datasets": ["iris"], "seeds": [0], "epochs": 1, "classifiers": ["lr", "rf"]}'
     try:
-        proc = subprocess.run([str(ROOT / "scripts" / "quickstart.sh"), conf], capture_output=True, text=True,
-                              env=env, timeout=1200)
+        proc = subprocess.run(
+            [str(ROOT / "scripts" / "quickstart.sh"), conf], capture_output=True, text=True, env=env, timeout=1200
+        )
     finally:
         database.stop_embedded(home / "postgres")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

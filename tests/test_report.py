@@ -24,8 +24,14 @@ def test_table_values_equal_the_warehouse(recorded):
     columns, rows = views.read(recorded, "model_comparison", "run_id = %s AND dataset = %s", ("run-1", "iris"))
     db = dict(zip(columns, rows[0]))
     for model, prefix in (("ganblr", "ganblr"), ("ganblr++", "ganblrpp")):
-        for figure in ("execution_s", "startup_s", "peak_memory_bytes", "cpu_percent", "tstr_accuracy",
-                       "trtr_accuracy"):
+        for figure in (
+            "execution_s",
+            "startup_s",
+            "peak_memory_bytes",
+            "cpu_percent",
+            "tstr_accuracy",
+            "trtr_accuracy",
+        ):
             assert built.stat("iris", model, figure).mean == pytest.approx(db[f"{prefix}_{figure}"]), (model, figure)
         assert built.stat("iris", model, "execution_s").n == 2 and built.stat("iris", model, "execution_s").stdev > 0
     assert built.jobs[("car", "ganblr", "locked")] == (1, 0) and built.stacks == ["locked"]
@@ -82,8 +88,13 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
             data["timings"]["fit_s"] *= 2
             data["timings"]["execution_s"] = round(data["timings"]["fit_s"] + data["timings"]["sample_s"], 4)
         else:
-            data.update(status="failed", error="AttributeError: module 'numpy' has no attribute 'NaN'",
-                        scores=[], timings={}, dataset=None)
+            data.update(
+                status="failed",
+                error="AttributeError: module 'numpy' has no attribute 'NaN'",
+                scores=[],
+                timings={},
+                dataset=None,
+            )
         folder = result_file.parent.with_name(data["job"])
         folder.mkdir()
         (folder / "result.json").write_text(json.dumps(data))
@@ -94,8 +105,9 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
     assert report.version_changes(built) == [("numpy", built.versions["locked"]["numpy"], "9.9.9")]
     words = report.stack_findings(built, "iris")
     assert any(w.startswith("GANBLR's execution (fit + sample) moved +") and "numpy" in w for w in words), words
-    assert any(w.startswith("GANBLR++ broke on the latest stack (numpy") and "has no attribute 'NaN'" in w
-               for w in words), words
+    assert any(
+        w.startswith("GANBLR++ broke on the latest stack (numpy") and "has no attribute 'NaN'" in w for w in words
+    ), words
     md = report.markdown(built, {})
     assert "## Locked vs latest stack" in md and "| figure | GANBLR locked | GANBLR latest | GANBLR change |" in md
     assert "Locked vs latest stack" in report.html_body(built)

@@ -10,12 +10,23 @@ from ganblr_bench.contract import ContractError, load_result, load_run
 
 
 def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
-    planned = rundir.plan_run({"datasets": ["iris", "car"], "seeds": [3], "epochs": 2,
-                             "model_overrides": {"ganblr++": {"epochs": 7, "memory_limit": "2g"}}},
-                            "manual__2026-01-01T00:00:00+00:00", tmp_path, kind="manual", backend="docker")
+    planned = rundir.plan_run(
+        {
+            "datasets": ["iris", "car"],
+            "seeds": [3],
+            "epochs": 2,
+            "model_overrides": {"ganblr++": {"epochs": 7, "memory_limit": "2g"}},
+        },
+        "manual__2026-01-01T00:00:00+00:00",
+        tmp_path,
+        kind="manual",
+        backend="docker",
+    )
     assert Path(planned.folder).name == "manual__2026-01-01T00_00_00_00_00"
-    assert planned.jobs == {"ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
-                            "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"]}
+    assert planned.jobs == {
+        "ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
+        "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"],
+    }
     assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g"} and planned.datasets == ["iris", "car"]
     spec = json.loads((Path(planned.folder) / "ganblrpp-car-s3" / "spec.json").read_text())
     assert spec["params"]["epochs"] == 7 and spec["timeout_s"] == 3600
@@ -33,10 +44,17 @@ def test_bad_parameters_name_the_field_and_write_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("oom, code, status", [
-    (True, 137, "oom"), (False, 137, "timeout"), (False, 143, "timeout"), (False, -9, "timeout"),
-    (False, 1, "failed"), (False, 2, "failed"),
-])
+@pytest.mark.parametrize(
+    "oom, code, status",
+    [
+        (True, 137, "oom"),
+        (False, 137, "timeout"),
+        (False, 143, "timeout"),
+        (False, -9, "timeout"),
+        (False, 1, "failed"),
+        (False, 2, "failed"),
+    ],
+)
 def test_how_a_job_ended_without_a_result(oom, code, status):
     got, error = rundir.classify_exit(oom, code, "Traceback...\nValueError: boom\n")
     assert got == status and error

@@ -19,8 +19,14 @@ def test_cli_runs_a_model_on_adult_and_writes_a_complete_result(tmp_path, model)
     sample = pd.read_csv(tmp_path / "out" / "synthetic.csv")
     assert len(sample) == result.dataset.train_rows and sample.shape[1] == 15
     if model == "ganblr++":
-        assert result.dataset.numeric_columns == ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss",
-                                                  "hours-per-week"]
+        assert result.dataset.numeric_columns == [
+            "age",
+            "fnlwgt",
+            "education-num",
+            "capital-gain",
+            "capital-loss",
+            "hours-per-week",
+        ]
         assert pd.api.types.is_float_dtype(sample["age"])
     else:
         assert result.dataset.numeric_columns == [] and sample["age"].str.startswith("q").all()
@@ -29,8 +35,15 @@ def test_cli_runs_a_model_on_adult_and_writes_a_complete_result(tmp_path, model)
 def test_same_seed_gives_the_same_sample_and_another_seed_does_not(tmp_path):
     samples = []
     for run, seed in (("a", 11), ("b", 11), ("c", 12)):
-        spec = write_spec(tmp_path / run, model="ganblr++", dataset="iris", seed=seed, synthetic_rows=80,
-                          classifiers=["lr"], params={"epochs": 1})
+        spec = write_spec(
+            tmp_path / run,
+            model="ganblr++",
+            dataset="iris",
+            seed=seed,
+            synthetic_rows=80,
+            classifiers=["lr"],
+            params={"epochs": 1},
+        )
         assert run_cli(spec, tmp_path / run / "out")[0] == 0
         samples.append((tmp_path / run / "out" / "synthetic.csv").read_text())
     assert samples[0] == samples[1]
@@ -51,8 +64,12 @@ def test_a_corrupt_dataset_is_a_failed_result_naming_it(tmp_path):
     bad.mkdir(parents=True)
     (bad / "car.data").write_text("vhigh,vhigh,2,2,small,low,unacc\n")
     spec = write_spec(tmp_path, model="ganblr", dataset="car")
-    code, _, _ = run_cli(spec, tmp_path / "out", GANBLR_BENCH_DATA_MIRROR=str(tmp_path / "mirror"),
-                         GANBLR_BENCH_CACHE=str(tmp_path / "cache"))
+    code, _, _ = run_cli(
+        spec,
+        tmp_path / "out",
+        GANBLR_BENCH_DATA_MIRROR=str(tmp_path / "mirror"),
+        GANBLR_BENCH_CACHE=str(tmp_path / "cache"),
+    )
     result = read(tmp_path / "out")
     assert code == 1 and result.status == "failed"
     assert "dataset car: car.data from mirror" in result.error and result.scores == []

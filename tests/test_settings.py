@@ -11,19 +11,32 @@ def test_defaults_and_overrides(tmp_path):
     conf = settings.load(tmp_path, env={})
     assert conf.backend == "docker" and conf.schedule == "0 2 * * *" and conf.thresholds == {}
     assert conf.host_results_root == conf.results_root and conf.build_context == tmp_path
-    conf = settings.load(tmp_path, env={"GANBLR_BENCH_SCHEDULE": "none", "GANBLR_BENCH_BACKEND": "process",
-                                        "GANBLR_BENCH_THRESHOLDS": '{"window": 20, "z_threshold": 4}',
-                                        "GANBLR_BENCH_RESULTS": "/srv/r", "GANBLR_BENCH_HOST_RESULTS": "/host/r"})
+    conf = settings.load(
+        tmp_path,
+        env={
+            "GANBLR_BENCH_SCHEDULE": "none",
+            "GANBLR_BENCH_BACKEND": "process",
+            "GANBLR_BENCH_THRESHOLDS": '{"window": 20, "z_threshold": 4}',
+            "GANBLR_BENCH_RESULTS": "/srv/r",
+            "GANBLR_BENCH_HOST_RESULTS": "/host/r",
+        },
+    )
     assert conf.schedule is None and conf.backend == "process" and conf.thresholds == {"window": 20, "z_threshold": 4}
     assert conf.results_root == Path("/srv/r") and conf.host_results_root == Path("/host/r")
 
 
-@pytest.mark.parametrize("env, words", [
-    ({"GANBLR_BENCH_BACKEND": "kubernetes"}, "GANBLR_BENCH_BACKEND='kubernetes': choose one of docker, process"),
-    ({"GANBLR_BENCH_THRESHOLDS": '{"window": 2, "min_history": 5}'}, "GANBLR_BENCH_THRESHOLDS: need 1 <= min_history"),
-    ({"GANBLR_BENCH_THRESHOLDS": '{"windows": 2}'}, "GANBLR_BENCH_THRESHOLDS: "),
-    ({"GANBLR_BENCH_TASK_TIMEOUT_S": "soon"}, "GANBLR_BENCH_TASK_TIMEOUT_S must be a number"),
-])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"GANBLR_BENCH_BACKEND": "kubernetes"}, "GANBLR_BENCH_BACKEND='kubernetes': choose one of docker, process"),
+        (
+            {"GANBLR_BENCH_THRESHOLDS": '{"window": 2, "min_history": 5}'},
+            "GANBLR_BENCH_THRESHOLDS: need 1 <= min_history",
+        ),
+        ({"GANBLR_BENCH_THRESHOLDS": '{"windows": 2}'}, "GANBLR_BENCH_THRESHOLDS: "),
+        ({"GANBLR_BENCH_TASK_TIMEOUT_S": "soon"}, "GANBLR_BENCH_TASK_TIMEOUT_S must be a number"),
+    ],
+)
 def test_bad_settings_name_the_variable(tmp_path, env, words):
     with pytest.raises(settings.SettingsError, match=words.replace("(", r"\(").replace("[", r"\[")):
         settings.load(tmp_path, env=env)

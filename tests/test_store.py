@@ -37,14 +37,30 @@ def test_recording_round_trip_matches_the_result_files(fresh_db, run_folder):
             r = load_result(file)
             row = conn.execute(
                 "SELECT status, fit_s, execution_s, peak_memory_bytes, cpu_percent, dataset_checksum, "
-                "versions->>'ganblr', attempt FROM bench.job_results WHERE job = %s", (r.job,)).fetchone()
-            assert row == (r.status, r.timings.fit_s, r.timings.execution_s, r.resources.peak_memory_bytes,
-                           r.resources.cpu_percent, r.dataset and r.dataset.checksum, "0.1.3", 1)
-            scores = dict(((c, m), v) for c, m, v in conn.execute(
-                "SELECT classifier, metric, value FROM bench.scores JOIN bench.job_results USING (job_result_id) "
-                "WHERE job = %s", (r.job,)))
-            assert scores == {(s.classifier, m): getattr(s, m) for s in r.scores
-                              for m in ("tstr_accuracy", "trtr_accuracy")}
+                "versions->>'ganblr', attempt FROM bench.job_results WHERE job = %s",
+                (r.job,),
+            ).fetchone()
+            assert row == (
+                r.status,
+                r.timings.fit_s,
+                r.timings.execution_s,
+                r.resources.peak_memory_bytes,
+                r.resources.cpu_percent,
+                r.dataset and r.dataset.checksum,
+                "0.1.3",
+                1,
+            )
+            scores = dict(
+                ((c, m), v)
+                for c, m, v in conn.execute(
+                    "SELECT classifier, metric, value FROM bench.scores JOIN bench.job_results USING (job_result_id) "
+                    "WHERE job = %s",
+                    (r.job,),
+                )
+            )
+            assert scores == {
+                (s.classifier, m): getattr(s, m) for s in r.scores for m in ("tstr_accuracy", "trtr_accuracy")
+            }
         run = conn.execute("SELECT kind, image_build_s, image_build_cached, host_cpus FROM bench.runs").fetchone()
         assert run == ("test", 95.5, False, 2)
 
@@ -143,9 +159,13 @@ def test_reader_role_reads_views_only(fresh_db, run_folder, tmp_path, monkeypatc
     with psycopg.connect(reader_dsn, autocommit=True) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == "ganblr_bench_reader"
         assert conn.execute("SELECT count(*) FROM analytics.job_results").fetchone()[0] == 5
-        for statement in ("SELECT * FROM bench.runs", "SELECT * FROM bench.job_results",
-                          "INSERT INTO bench.runs (run_id, kind, started_at) VALUES ('x', 'cli', now())",
-                          "DELETE FROM analytics.runs", "CREATE TABLE analytics.mine (x int)"):
+        for statement in (
+            "SELECT * FROM bench.runs",
+            "SELECT * FROM bench.job_results",
+            "INSERT INTO bench.runs (run_id, kind, started_at) VALUES ('x', 'cli', now())",
+            "DELETE FROM analytics.runs",
+            "CREATE TABLE analytics.mine (x int)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 

@@ -22,7 +22,7 @@ def test_a_step_up_in_time_is_a_regression():
 
 def test_noise_alone_is_not_flagged():
     history = noisy(20.0, 0.5, 40, seed=1)
-    flagged = [trends.judge("execution_s", history[i - 10:i], history[i]) for i in range(10, 40)]
+    flagged = [trends.judge("execution_s", history[i - 10 : i], history[i]) for i in range(10, 40)]
     assert flagged == [None] * 30
 
 
@@ -57,10 +57,14 @@ def test_detect_stores_a_slowed_run_as_a_regression_and_ignores_a_steady_one(fre
         found = trends.detect(conn, "run-1")
         regressions = [d for d in found if d.finding.verdict == "regression"]
         assert {(d.model, d.dataset, d.finding.metric) for d in regressions} >= {
-            ("ganblr", "iris", "execution_s"), ("ganblr++", "iris", "execution_s")}
+            ("ganblr", "iris", "execution_s"),
+            ("ganblr++", "iris", "execution_s"),
+        }
         assert "ganblr on iris: execution_s" in "\n".join(map(str, regressions))
-        rows = conn.execute("SELECT model, metric, verdict, baseline_runs FROM analytics.regressions "
-                            "WHERE run_id = 'run-1' AND metric = 'execution_s' ORDER BY model").fetchall()
+        rows = conn.execute(
+            "SELECT model, metric, verdict, baseline_runs FROM analytics.regressions "
+            "WHERE run_id = 'run-1' AND metric = 'execution_s' ORDER BY model"
+        ).fetchall()
         assert rows == [("ganblr", "execution_s", "regression", 6), ("ganblr++", "execution_s", "regression", 6)]
         assert trends.detect(conn, "hist-5") == []  # a steady run against its own past: nothing
         assert len(trends.detect(conn, "run-1")) == len(found)  # re-detection replaces, never doubles

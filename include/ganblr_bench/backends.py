@@ -28,6 +28,7 @@ class JobFailed(RuntimeError):
 
 # ---------------------------------------------------------------- docker
 
+
 @dataclass(frozen=True)
 class DockerSite:
     """Where the Docker host sees the results root and the dataset cache (bind-mount sources)."""
@@ -47,8 +48,10 @@ def container_options(site: DockerSite) -> dict:
         # Containers stay until settle() has read how they ended (OOM kill, stop), then it removes them.
         "auto_remove": "never",
         "user": site.user,
-        "mounts": [Mount(CONTAINER_RESULTS, str(site.host_results_root), type="bind"),
-                   Mount(CONTAINER_CACHE, str(site.host_cache), type="bind", read_only=True)],
+        "mounts": [
+            Mount(CONTAINER_RESULTS, str(site.host_results_root), type="bind"),
+            Mount(CONTAINER_CACHE, str(site.host_cache), type="bind", read_only=True),
+        ],
     }
 
 
@@ -63,14 +66,16 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str]) -> lis
         if ref is None:
             continue
         folder = f"{CONTAINER_RESULTS}/{plan.key}/{job}"
-        requests.append({
-            "image": ref,
-            "command": ["run", "--spec", f"{folder}/{rundir.SPEC_FILE}", "--out", folder],
-            "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
-            "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
-            "mem_limit": plan.memory_limits[model],
-            "environment": {IMAGE_ENV: ref},
-        })
+        requests.append(
+            {
+                "image": ref,
+                "command": ["run", "--spec", f"{folder}/{rundir.SPEC_FILE}", "--out", folder],
+                "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
+                "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
+                "mem_limit": plan.memory_limits[model],
+                "environment": {IMAGE_ENV: ref},
+            }
+        )
     return requests
 
 
@@ -101,12 +106,18 @@ def settle_containers(client, folder: Path, key: str) -> None:
 
 # ---------------------------------------------------------------- process
 
+
 def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) -> str:
     """Run one job as a local process; write its result if it left none; raise JobFailed unless it ended ok."""
     job = Path(job_folder)
     env = dict(os.environ, GANBLR_BENCH_CACHE=str(cache), GANBLR_BENCH_OFFLINE="1")
-    proc = subprocess.run([runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)],
-                          capture_output=True, text=True, env=env, timeout=timeout_s)
+    proc = subprocess.run(
+        [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout_s,
+    )
     print(proc.stdout[-4000:], proc.stderr[-4000:])
     if not rundir.has_result(job):
         status, error = rundir.classify_exit(False, proc.returncode, proc.stderr)

@@ -32,8 +32,10 @@ def _data(args: argparse.Namespace) -> int:
         for info in catalog.REGISTRY.values():
             kind = "official split" if info.official_split else "seeded split"
             source = f"package {info.package}" if info.package else "UCI"
-            print(f"{info.name:12} {info.title:36} {len(info.columns) - 1:3} features, {len(info.numeric):2} numeric, "
-                  f"{kind}, {source}")
+            print(
+                f"{info.name:12} {info.title:36} {len(info.columns) - 1:3} features, {len(info.numeric):2} numeric, "
+                f"{kind}, {source}"
+            )
         return 0
     from . import sources
 
@@ -69,8 +71,10 @@ def _db(args: argparse.Namespace) -> int:
         version = migrate.schema_version(conn)
         runs = conn.execute("SELECT count(*) FROM bench.runs").fetchone()[0] if version else 0
     spooled = len(list(store.spool_dir().glob("*.json"))) if store.spool_dir().exists() else 0
-    print(f"database {database.redact(target)}: schema version {version} of {len(migrate.migrations())}, "
-          f"{runs} run(s); spool {store.spool_dir()}: {spooled} file(s)")
+    print(
+        f"database {database.redact(target)}: schema version {version} of {len(migrate.migrations())}, "
+        f"{runs} run(s); spool {store.spool_dir()}: {spooled} file(s)"
+    )
     return 0
 
 
@@ -137,8 +141,10 @@ def comparison_table(rows: list[dict]) -> str:
             columns = [key if metric.per_run else f"{model_slug(m)}_{key}" for m in MODELS]
             cells = [metric.number(None if row[c] is None else float(row[c])) for c in columns]
             unit = metric.shown_unit or metric.unit
-            lines.append(f"{name:14}{metric.label:26}{'' if unit == 'fraction' else unit:>6}"
-                         + "".join(f"{c:>12}" for c in cells))
+            lines.append(
+                f"{name:14}{metric.label:26}{'' if unit == 'fraction' else unit:>6}"
+                + "".join(f"{c:>12}" for c in cells)
+            )
     return "\n".join(lines)
 
 

@@ -87,12 +87,17 @@ class JobSpec(Strict):
     params: ModelParams = ModelParams()
     synthetic_rows: SyntheticRows | None = None
     row_limit: RowLimit | None = None
-    test_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="held-out share where the dataset has no official split")
+    test_fraction: float = Field(
+        0.2, gt=0.0, lt=1.0, description="held-out share where the dataset has no official split"
+    )
     discretise_bins: DiscretiseBins = 5
     classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
     timeout_s: TimeoutS | None = None
-    stack: Stack = Field("locked", description="the image's library stack: the locked pins, or the newest releases "
-                                               "of the direct requirements (the canary)")
+    stack: Stack = Field(
+        "locked",
+        description="the image's library stack: the locked pins, or the newest releases "
+        "of the direct requirements (the canary)",
+    )
 
     @field_validator("job_id")
     @classmethod
@@ -252,7 +257,14 @@ def _explain(source: str, err: ValidationError) -> str:
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
-        parts.append(f"{field}: {msg}" + (f" (got {e['input']!r})" if "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict) else ""))
+        parts.append(
+            f"{field}: {msg}"
+            + (
+                f" (got {e['input']!r})"
+                if "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict)
+                else ""
+            )
+        )
     return f"{source}: " + "; ".join(parts)
 
 
@@ -304,5 +316,8 @@ def load_run(path: Path) -> RunInfo:
 
 
 def json_schemas() -> dict[str, Any]:
-    return {"job_spec": JobSpec.model_json_schema(), "job_result": JobResult.model_json_schema(),
-            "run_info": RunInfo.model_json_schema()}
+    return {
+        "job_spec": JobSpec.model_json_schema(),
+        "job_result": JobResult.model_json_schema(),
+        "run_info": RunInfo.model_json_schema(),
+    }

@@ -33,8 +33,16 @@ class RawData:
 
 def _parse(info: DatasetInfo, f: DataFile, path: Path) -> pd.DataFrame:
     frame = pd.read_csv(
-        path, sep=info.sep, header=None, names=list(info.columns), skiprows=f.skip_lines, dtype=str,
-        skipinitialspace=True, keep_default_na=False, skip_blank_lines=True, engine="c",
+        path,
+        sep=info.sep,
+        header=None,
+        names=list(info.columns),
+        skiprows=f.skip_lines,
+        dtype=str,
+        skipinitialspace=True,
+        keep_default_na=False,
+        skip_blank_lines=True,
+        engine="c",
     )
     if frame.shape[1] != len(info.columns) or frame.isna().any().any():
         raise DatasetError(f"dataset {info.name}: {f.filename} does not have {len(info.columns)} fields on every row")
@@ -115,8 +123,17 @@ def discretise(train: pd.Series, others: list[pd.Series], bins: int) -> list[pd.
     return [apply(train)] + [apply(o) for o in others]
 
 
-def prepare(name: str, *, seed: int, model: str, row_limit: int | None = None, test_fraction: float = 0.2,
-            discretise_bins: int = 5, numeric_columns: list[str] | None = None, **fetch_kwargs) -> Prepared:
+def prepare(
+    name: str,
+    *,
+    seed: int,
+    model: str,
+    row_limit: int | None = None,
+    test_fraction: float = 0.2,
+    discretise_bins: int = 5,
+    numeric_columns: list[str] | None = None,
+    **fetch_kwargs,
+) -> Prepared:
     raw = load(name, **fetch_kwargs)
     info = raw.info
     rng = np.random.default_rng(seed)
@@ -143,8 +160,10 @@ def prepare(name: str, *, seed: int, model: str, row_limit: int | None = None, t
     if numeric_columns is not None:
         unknown = sorted(set(numeric_columns) - set(info.numeric))
         if unknown:
-            raise DatasetError(f"dataset {name}: params.numeric_columns names non-numeric or unknown columns {unknown}; "
-                               f"numeric columns are {list(info.numeric)}")
+            raise DatasetError(
+                f"dataset {name}: params.numeric_columns names non-numeric or unknown columns {unknown}; "
+                f"numeric columns are {list(info.numeric)}"
+            )
     numeric = list(info.numeric) if numeric_columns is None else [c for c in info.numeric if c in numeric_columns]
     if model == "ganblr":
         for column in info.numeric:
@@ -155,7 +174,13 @@ def prepare(name: str, *, seed: int, model: str, row_limit: int | None = None, t
         for column in set(info.numeric) - set(numeric):
             train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
     return Prepared(
-        name=name, train_x=train_x, train_y=train[info.target].reset_index(drop=True), test_x=test_x,
-        test_y=test[info.target].reset_index(drop=True), numeric_columns=numeric, files=raw.source.sha256_by_name,
-        checksum=raw.source.checksum, rows_dropped=dropped,
+        name=name,
+        train_x=train_x,
+        train_y=train[info.target].reset_index(drop=True),
+        test_x=test_x,
+        test_y=test[info.target].reset_index(drop=True),
+        numeric_columns=numeric,
+        files=raw.source.sha256_by_name,
+        checksum=raw.source.checksum,
+        rows_dropped=dropped,
     )

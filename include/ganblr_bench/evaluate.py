@@ -40,15 +40,21 @@ def make_classifier(name: str, seed: int):
 def _pipeline(name: str, seed: int, columns: list[str], numeric: list[str]) -> Pipeline:
     categorical = [c for c in columns if c not in numeric]
     encode = ColumnTransformer(
-        [("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-         ("numeric", StandardScaler(), numeric)],
+        [("categorical", OneHotEncoder(handle_unknown="ignore"), categorical), ("numeric", StandardScaler(), numeric)],
         sparse_threshold=0.0,
     )
     return Pipeline([("encode", encode), ("classify", make_classifier(name, seed))])
 
 
-def accuracy(train_x: pd.DataFrame, train_y: pd.Series, test_x: pd.DataFrame, test_y: pd.Series,
-             numeric: list[str], classifier: str, seed: int) -> float:
+def accuracy(
+    train_x: pd.DataFrame,
+    train_y: pd.Series,
+    test_x: pd.DataFrame,
+    test_y: pd.Series,
+    numeric: list[str],
+    classifier: str,
+    seed: int,
+) -> float:
     """Accuracy on the test rows of ``classifier`` trained on the training rows."""
     train_y = train_y.astype(str)
     test_y = test_y.astype(str).to_numpy()
@@ -62,9 +68,17 @@ def accuracy(train_x: pd.DataFrame, train_y: pd.Series, test_x: pd.DataFrame, te
     return float(np.mean(predicted == test_y))
 
 
-def score(synthetic_x: pd.DataFrame, synthetic_y: pd.Series, train_x: pd.DataFrame, train_y: pd.Series,
-          test_x: pd.DataFrame, test_y: pd.Series, numeric: list[str], classifiers: list[str],
-          seed: int) -> list[Score]:
+def score(
+    synthetic_x: pd.DataFrame,
+    synthetic_y: pd.Series,
+    train_x: pd.DataFrame,
+    train_y: pd.Series,
+    test_x: pd.DataFrame,
+    test_y: pd.Series,
+    numeric: list[str],
+    classifiers: list[str],
+    seed: int,
+) -> list[Score]:
     return [
         Score(
             classifier=name,

@@ -31,8 +31,11 @@ class ImageError(RuntimeError):
 def input_files(context: Path) -> list[Path]:
     files = [context / name for name in _INPUTS if (context / name).exists()]
     for folder in _INPUT_DIRS:
-        files += sorted(p for p in (context / folder).rglob("*")
-                        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+        files += sorted(
+            p
+            for p in (context / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
     return files
 
 
@@ -79,8 +82,16 @@ def ensure(client, context: Path, force: bool = False, build_args: dict[str, str
             return Built(ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), [])
     started = time.perf_counter()
     lines: list[str] = []
-    for chunk in client.build(path=str(context), tag=ref, target=TARGET, network_mode="host", rm=True,
-                              forcerm=True, decode=True, buildargs=build_args or {}):
+    for chunk in client.build(
+        path=str(context),
+        tag=ref,
+        target=TARGET,
+        network_mode="host",
+        rm=True,
+        forcerm=True,
+        decode=True,
+        buildargs=build_args or {},
+    ):
         if "error" in chunk:
             raise ImageError(f"docker build of {ref} failed: {chunk['error'].strip()}\n" + "".join(lines[-20:]))
         if "stream" in chunk:

@@ -59,13 +59,16 @@ def _read_int(path: Path) -> int | None:
 def peak_memory() -> tuple[int, str]:
     """(bytes, source) of the job's peak memory."""
     if dedicated_cgroup():
-        for path, source in ((CGROUP / "memory.peak", "cgroup-v2"),
-                             (CGROUP / "memory" / "memory.max_usage_in_bytes", "cgroup-v1")):
+        for path, source in (
+            (CGROUP / "memory.peak", "cgroup-v2"),
+            (CGROUP / "memory" / "memory.max_usage_in_bytes", "cgroup-v1"),
+        ):
             value = _read_int(path)
             if value:
                 return value, source
-    kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    kib = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     return kib * 1024, "rusage"
 
 
@@ -95,9 +98,14 @@ def usage(started_at: float) -> tuple[Resources, float]:
     cpus = cpus_available()
     memory, source = peak_memory()
     percent = 100.0 * cpu / wall
-    return Resources(peak_memory_bytes=memory, memory_source=source, cpu_seconds=round(cpu, 3),
-                     cpu_percent=round(percent, 1), cpus_available=cpus,
-                     cpu_percent_of_available=round(percent / cpus, 1)), round(wall, 3)
+    return Resources(
+        peak_memory_bytes=memory,
+        memory_source=source,
+        cpu_seconds=round(cpu, 3),
+        cpu_percent=round(percent, 1),
+        cpus_available=cpus,
+        cpu_percent_of_available=round(percent / cpus, 1),
+    ), round(wall, 3)
 
 
 class Stopwatch:

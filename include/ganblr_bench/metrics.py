@@ -56,8 +56,15 @@ METRICS: tuple[Metric, ...] = (
 BY_KEY = {m.key: m for m in METRICS}
 
 # What the side-by-side tables show (report, CLI, page) and what the trend plots draw.
-COMPARED = ("image_build_s", "startup_s", "peak_memory_bytes", "cpu_percent", "execution_s", "tstr_accuracy",
-            "trtr_accuracy")
+COMPARED = (
+    "image_build_s",
+    "startup_s",
+    "peak_memory_bytes",
+    "cpu_percent",
+    "execution_s",
+    "tstr_accuracy",
+    "trtr_accuracy",
+)
 TRENDS = ("execution_s", "startup_s", "peak_memory_bytes", "cpu_percent", "tstr_accuracy")
 
 

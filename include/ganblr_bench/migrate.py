@@ -73,18 +73,23 @@ def upgrade(conn) -> list[str]:
         for m in known:
             if m.version in applied:
                 if applied[m.version][1] != m.checksum:
-                    raise MigrationError(f"migration {m.name} was changed after it was applied; add a new migration instead")
+                    raise MigrationError(
+                        f"migration {m.name} was changed after it was applied; add a new migration instead"
+                    )
                 continue
             conn.execute(m.sql)
-            conn.execute("INSERT INTO bench.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                         (m.version, m.name, m.checksum))
+            conn.execute(
+                "INSERT INTO bench.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (m.version, m.name, m.checksum),
+            )
             applied_now.append(m.name)
         password = os.environ.get(READER_PASSWORD_ENV)
         if password:
             from psycopg import sql
 
-            conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(READER_ROLE),
-                                                                            sql.Literal(password)))
+            conn.execute(
+                sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(READER_ROLE), sql.Literal(password))
+            )
     return applied_now
 
 

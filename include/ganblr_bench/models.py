@@ -106,8 +106,9 @@ class GanblrPPModel(_Adapter):
         return x, y
 
 
-def build(model: str, *, seed: int, numeric_columns: list[str], k: int, epochs: int, batch_size: int,
-          warmup_epochs: int) -> Generator:
+def build(
+    model: str, *, seed: int, numeric_columns: list[str], k: int, epochs: int, batch_size: int, warmup_epochs: int
+) -> Generator:
     params = dict(k=k, epochs=epochs, batch_size=batch_size, warmup_epochs=warmup_epochs)
     if model == "ganblr":
         return GanblrModel(**params)

@@ -53,10 +53,15 @@ class RunParams(Strict):
     """What one run benchmarks: models x datasets x seeds (x stacks), and how."""
 
     models: list[Model] = Field(default_factory=lambda: list(MODELS), min_length=1, description="models to run")
-    datasets: list[str] = Field(default_factory=lambda: ["car", "adult"], min_length=1, description="dataset names",
-                                json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}})
-    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=100,
-                              description="one job per seed")
+    datasets: list[str] = Field(
+        default_factory=lambda: ["car", "adult"],
+        min_length=1,
+        description="dataset names",
+        json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}},
+    )
+    seeds: list[Seed] = Field(
+        default_factory=lambda: [0, 1, 2], min_length=1, max_length=100, description="one job per seed"
+    )
     epochs: Epochs = 10
     k: K = 0
     batch_size: BatchSize = 32
@@ -68,12 +73,15 @@ class RunParams(Strict):
     job_timeout_s: TimeoutS = 3600
     memory_limit: MemoryLimit = "6g"
     stacks: list[Stack] = Field(
-        default_factory=lambda: ["locked"], min_length=1,
+        default_factory=lambda: ["locked"],
+        min_length=1,
         description="library stacks: locked (the hash-locked pins, default), latest (the newest releases of the "
-                    "direct requirements: the canary), or both")
+        "direct requirements: the canary), or both",
+    )
     force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
     model_overrides: dict[Model, ModelOverride] = Field(
-        default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}')
+        default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}'
+    )
 
     @field_validator("datasets")
     @classmethod
@@ -102,10 +110,21 @@ class RunParams(Strict):
         for model in self.models:
             knobs = ModelParams(**{n: self.for_model(model, n) for n in KNOBS})
             specs += [
-                JobSpec(model=model, dataset=dataset, seed=seed, params=knobs, synthetic_rows=self.synthetic_rows,
-                        row_limit=self.row_limit, discretise_bins=self.discretise_bins, classifiers=self.classifiers,
-                        timeout_s=self.for_model(model, "job_timeout_s"), stack=stack)
-                for dataset in self.datasets for seed in self.seeds for stack in self.stacks
+                JobSpec(
+                    model=model,
+                    dataset=dataset,
+                    seed=seed,
+                    params=knobs,
+                    synthetic_rows=self.synthetic_rows,
+                    row_limit=self.row_limit,
+                    discretise_bins=self.discretise_bins,
+                    classifiers=self.classifiers,
+                    timeout_s=self.for_model(model, "job_timeout_s"),
+                    stack=stack,
+                )
+                for dataset in self.datasets
+                for seed in self.seeds
+                for stack in self.stacks
             ]
         return specs
 
@@ -130,4 +149,3 @@ def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
             prop["type"] = [concrete["type"], "null"]
         out[name] = (defaults[name], prop)
     return out
-

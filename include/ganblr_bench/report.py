@@ -34,7 +34,9 @@ class Stat:
             return "-"
         text = metric.show(self.mean)
         if self.stdev is not None and self.n > 1:
-            text = text.replace(metric.number(self.mean), f"{metric.number(self.mean)} ± {metric.number(self.stdev)}", 1)
+            text = text.replace(
+                metric.number(self.mean), f"{metric.number(self.mean)} ± {metric.number(self.stdev)}", 1
+            )
         return text
 
 
@@ -63,8 +65,9 @@ def build(conn, run_id: str, last_runs: int = 20) -> Report:
     runs = views.rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
     if not runs:
         raise views.ViewError(f"no run {run_id!r} in the warehouse; 'ganblr-bench results --csv runs' lists them")
-    jobs = views.rows(conn, "SELECT * FROM analytics.job_results WHERE run_id = %s ORDER BY dataset, model, seed",
-                      (run_id,))
+    jobs = views.rows(
+        conn, "SELECT * FROM analytics.job_results WHERE run_id = %s ORDER BY dataset, model, seed", (run_id,)
+    )
     stats, counts, versions = {}, {}, {}
     for job in jobs:
         key = (job["dataset"], job["model"], job["stack"])
@@ -72,23 +75,34 @@ def build(conn, run_id: str, last_runs: int = 20) -> Report:
         counts[key] = (total + 1, ok + (job["status"] == "ok"))
         if job["status"] == "ok" or job["stack"] not in versions:
             versions[job["stack"]] = {k: str(v) for k, v in (job["versions"] or {}).items()}
-    for (dataset, model, stack) in counts:
-        ok = [j for j in jobs if (j["dataset"], j["model"], j["stack"]) == (dataset, model, stack) and j["status"] == "ok"]
+    for dataset, model, stack in counts:
+        ok = [
+            j for j in jobs if (j["dataset"], j["model"], j["stack"]) == (dataset, model, stack) and j["status"] == "ok"
+        ]
         for metric in SHOWN:
             values = [float(j[metric.job_column]) for j in ok if j[metric.job_column] is not None]
             stats[(dataset, model, stack, metric.key)] = Stat(
-                sum(values) / len(values) if values else None, _stdev(values), len(values))
+                sum(values) / len(values) if values else None, _stdev(values), len(values)
+            )
     stacks = [s for s in STACK_ORDER if any(j["stack"] == s for j in jobs)]
     report = Report(
-        run=runs[0], datasets=sorted({j["dataset"] for j in jobs}), stacks=stacks, stats=stats, jobs=counts,
-        findings=views.rows(conn, "SELECT * FROM analytics.regressions WHERE run_id = %s "
-                                  "ORDER BY verdict, model, dataset, metric", (run_id,)),
+        run=runs[0],
+        datasets=sorted({j["dataset"] for j in jobs}),
+        stacks=stacks,
+        stats=stats,
+        jobs=counts,
+        findings=views.rows(
+            conn,
+            "SELECT * FROM analytics.regressions WHERE run_id = %s ORDER BY verdict, model, dataset, metric",
+            (run_id,),
+        ),
         failures=views.rows(conn, "SELECT * FROM analytics.failures WHERE run_id = %s ORDER BY job", (run_id,)),
         versions=versions,
     )
     for point in views.rows(conn, _HISTORY, {"run": run_id, "stack": report.stack, "last": last_runs}):
         report.history.setdefault((point["dataset"], point["model"], point["metric"]), []).append(
-            (point["run_started_at"], point["value"]))
+            (point["run_started_at"], point["value"])
+        )
     report.plots = {d: _plot(report, d) for d in report.datasets}
     return report
 
@@ -117,17 +131,22 @@ def _stdev(values: list[float]) -> float | None:
 
 # ---------------------------------------------------------------- the words
 
+
 def _ratio_sentence(what: str, a: Stat, b: Stat, metric: metrics.Metric) -> str | None:
     if a.mean is None or b.mean is None or min(a.mean, b.mean) <= 0:
         return None
-    fast, slow = (("GANBLR", "GANBLR++") if a.mean <= b.mean else ("GANBLR++", "GANBLR"))
+    fast, slow = ("GANBLR", "GANBLR++") if a.mean <= b.mean else ("GANBLR++", "GANBLR")
     lo, hi = sorted((a.mean, b.mean))
     unit = metric.shown_unit or metric.unit
     if hi / lo < 1.05:
-        return (f"{what.capitalize()} is about the same ({a.mean / metric.scale:.3g} vs {b.mean / metric.scale:.3g} "
-                f"{unit}).")
-    return (f"{fast} has the lower {what}: {lo / metric.scale:.3g} vs {hi / metric.scale:.3g} {unit} "
-            f"({hi / lo:.2f}× for {slow}).")
+        return (
+            f"{what.capitalize()} is about the same ({a.mean / metric.scale:.3g} vs {b.mean / metric.scale:.3g} "
+            f"{unit})."
+        )
+    return (
+        f"{fast} has the lower {what}: {lo / metric.scale:.3g} vs {hi / metric.scale:.3g} {unit} "
+        f"({hi / lo:.2f}× for {slow})."
+    )
 
 
 def _accuracy_sentence(a: Stat, b: Stat) -> str | None:
@@ -135,8 +154,9 @@ def _accuracy_sentence(a: Stat, b: Stat) -> str | None:
         return None
     diff = b.mean - a.mean
     leader = "GANBLR++" if diff > 0 else "GANBLR"
-    text = (f"{leader} is more accurate on TSTR by {abs(diff):.3f} ({a.mean:.3f} for GANBLR vs "
-            f"{b.mean:.3f} for GANBLR++)")
+    text = (
+        f"{leader} is more accurate on TSTR by {abs(diff):.3f} ({a.mean:.3f} for GANBLR vs {b.mean:.3f} for GANBLR++)"
+    )
     if a.n < 2 or b.n < 2 or a.stdev is None or b.stdev is None:
         return text + "; with a single seed per model the seed-to-seed spread is unknown."
     se = math.sqrt(a.stdev**2 / a.n + b.stdev**2 / b.n)
@@ -149,24 +169,36 @@ def sentences(report: Report, dataset: str) -> list[str]:
     def pair(key: str) -> tuple[Stat, Stat]:
         return report.stat(dataset, "ganblr", key), report.stat(dataset, "ganblr++", key)
 
-    out = [_ratio_sentence(what, *pair(key), metrics.get(key)) for what, key in (
-        ("execution time", "execution_s"), ("startup time", "startup_s"), ("peak memory", "peak_memory_bytes"))]
+    out = [
+        _ratio_sentence(what, *pair(key), metrics.get(key))
+        for what, key in (
+            ("execution time", "execution_s"),
+            ("startup time", "startup_s"),
+            ("peak memory", "peak_memory_bytes"),
+        )
+    ]
     out.append(_accuracy_sentence(*pair("tstr_accuracy")))
     for model in MODELS:
         tstr, trtr = report.stat(dataset, model, "tstr_accuracy"), report.stat(dataset, model, "trtr_accuracy")
         if tstr.mean is not None and trtr.mean:
-            out.append(f"{MODEL_LABELS[model]}'s synthetic data reaches {100 * tstr.mean / trtr.mean:.0f} % of the "
-                       f"train-on-real accuracy ({tstr.mean:.3f} vs {trtr.mean:.3f}).")
+            out.append(
+                f"{MODEL_LABELS[model]}'s synthetic data reaches {100 * tstr.mean / trtr.mean:.0f} % of the "
+                f"train-on-real accuracy ({tstr.mean:.3f} vs {trtr.mean:.3f})."
+            )
     return [s for s in out if s]
 
 
 # ---------------------------------------------------------------- locked vs latest (the canary)
 
+
 def version_changes(report: Report) -> list[tuple[str, str, str]]:
     """(package, locked version, latest version) for every package whose version differs between the stacks."""
     locked, latest = report.versions.get("locked", {}), report.versions.get("latest", {})
-    return [(p, locked.get(p, "-"), latest.get(p, "-")) for p in sorted(set(locked) | set(latest))
-            if locked.get(p) != latest.get(p) and p != "ganblr-bench"]
+    return [
+        (p, locked.get(p, "-"), latest.get(p, "-"))
+        for p in sorted(set(locked) | set(latest))
+        if locked.get(p) != latest.get(p) and p != "ganblr-bench"
+    ]
 
 
 def stack_findings(report: Report, dataset: str) -> list[str]:
@@ -179,15 +211,22 @@ def stack_findings(report: Report, dataset: str) -> list[str]:
         label = MODEL_LABELS[model]
         total, ok = report.jobs.get((dataset, model, "latest"), (0, 0))
         if total and not ok:
-            errors = sorted({f["error"] for f in report.failures
-                             if f["dataset"] == dataset and f["model"] == model and f["stack"] == "latest"})
+            errors = sorted(
+                {
+                    f["error"]
+                    for f in report.failures
+                    if f["dataset"] == dataset and f["model"] == model and f["stack"] == "latest"
+                }
+            )
             lines.append(f"{label} broke on the latest stack ({changes}): {'; '.join(errors)}")
             continue
         for metric in SHOWN:
             a, b = report.stat(dataset, model, metric.key, "locked"), report.stat(dataset, model, metric.key, "latest")
             if a.mean and b.mean is not None and abs(b.mean - a.mean) / abs(a.mean) >= metric.min_relative_change:
-                lines.append(f"{label}'s {metric.label} moved {100 * (b.mean - a.mean) / abs(a.mean):+.1f} % on the "
-                             f"latest stack ({metric.show(a.mean)} → {metric.show(b.mean)}), with {changes}.")
+                lines.append(
+                    f"{label}'s {metric.label} moved {100 * (b.mean - a.mean) / abs(a.mean):+.1f} % on the "
+                    f"latest stack ({metric.show(a.mean)} → {metric.show(b.mean)}), with {changes}."
+                )
     return lines
 
 
@@ -208,6 +247,7 @@ _STACK_HEADER = ["figure"] + [f"{MODEL_LABELS[m]} {h}" for m in MODELS for h in 
 
 # ---------------------------------------------------------------- the plots
 
+
 def _plot(report: Report, dataset: str) -> bytes:
     import matplotlib
 
@@ -227,7 +267,7 @@ def _plot(report: Report, dataset: str) -> bytes:
             xs = list(range(len(points)))
             ys = [v / metric.scale for _, v in points]
             ax.plot(xs, ys, marker="o", color=colour, label=MODEL_LABELS[model])
-            band = [(i, ys[max(0, i - window):i]) for i in xs]  # baseline of the points before each one
+            band = [(i, ys[max(0, i - window) : i]) for i in xs]  # baseline of the points before each one
             lo = [sum(b) / len(b) - 2 * (_stdev(b) or 0) if b else None for _, b in band]
             hi = [sum(b) / len(b) + 2 * (_stdev(b) or 0) if b else None for _, b in band]
             shown = [i for i in xs if lo[i] is not None]
@@ -248,6 +288,7 @@ def _plot(report: Report, dataset: str) -> bytes:
 
 # ---------------------------------------------------------------- rendering
 
+
 def _table_rows(report: Report, dataset: str) -> list[list[str]]:
     build = metrics.get("image_build_s").show(report.run.get("image_build_s"))
     if report.run.get("image_build_cached"):
@@ -255,8 +296,9 @@ def _table_rows(report: Report, dataset: str) -> list[list[str]]:
     rows = [["image build", build, build]]
     for metric in SHOWN:
         rows.append([metric.label] + [report.stat(dataset, m, metric.key).show(metric) for m in MODELS])
-    rows.append(["ok seeds / jobs"] + [
-        "{1} / {0}".format(*report.jobs.get((dataset, m, report.stack), (0, 0))) for m in MODELS])
+    rows.append(
+        ["ok seeds / jobs"] + ["{1} / {0}".format(*report.jobs.get((dataset, m, report.stack), (0, 0))) for m in MODELS]
+    )
     return rows
 
 
@@ -265,18 +307,25 @@ def _finding_lines(report: Report) -> list[str]:
     for f in report.findings:
         verb = "regressed" if f["verdict"] == "regression" else "improved"
         where = f"{f['model']} on {f['dataset']}" + (" (latest stack)" if f["stack"] == "latest" else "")
-        lines.append(f"{where}: {f['metric']} {verb}: {f['value']:.4g} vs baseline "
-                     f"{f['baseline_mean']:.4g} ({100 * f['relative_change']:+.1f} % worse, z={f['z_score']:.1f})")
+        lines.append(
+            f"{where}: {f['metric']} {verb}: {f['value']:.4g} vs baseline "
+            f"{f['baseline_mean']:.4g} ({100 * f['relative_change']:+.1f} % worse, z={f['z_score']:.1f})"
+        )
     lines += [f"{f['job']}: {f['status']}: {f['error']}" for f in report.failures]
     return lines
 
 
 def _facts(report: Report) -> list[tuple[str, str]]:
     r = report.run
-    facts = [("run", r["run_id"]), ("kind", r["kind"]), ("started", str(r["started_at"])),
-             ("image", f"{r.get('image_ref') or '-'} {r.get('image_digest') or ''}".strip()),
-             ("git", r.get("git_sha") or "-"), ("host CPUs", str(r.get("host_cpus") or "-")),
-             ("stacks", ", ".join(report.stacks) or "-")]
+    facts = [
+        ("run", r["run_id"]),
+        ("kind", r["kind"]),
+        ("started", str(r["started_at"])),
+        ("image", f"{r.get('image_ref') or '-'} {r.get('image_digest') or ''}".strip()),
+        ("git", r.get("git_sha") or "-"),
+        ("host CPUs", str(r.get("host_cpus") or "-")),
+        ("stacks", ", ".join(report.stacks) or "-"),
+    ]
     return facts + sorted(report.versions.get(report.stack, {}).items())
 
 
@@ -303,8 +352,10 @@ def markdown(report: Report, image_names: dict[str, str]) -> str:
             out += [f"| {' | '.join(row)} |" for row in _stack_rows(report, dataset)]
         out += [""]
     out += ["## Reproduce", ""] + [f"- {k}: `{v}`" for k, v in _facts(report)] + [""]
-    out += ["Figures: means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
-            "TRTR: train on real, test on real (mean over the run's classifiers)."]
+    out += [
+        "Figures: means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
+        "TRTR: train on real, test on real (mean over the run's classifiers)."
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -331,35 +382,56 @@ def html_body(report: Report) -> str:
     out = [f"<h1>GANBLR vs GANBLR++ <small>run {e(report.run['run_id'])}</small></h1>"]
     findings = _finding_lines(report)
     if findings:
-        out.append('<div class="alert"><b>Alerts</b><ul>' + "".join(f"<li>{e(l)}</li>" for l in findings) + "</ul></div>")
+        out.append(
+            '<div class="alert"><b>Alerts</b><ul>' + "".join(f"<li>{e(l)}</li>" for l in findings) + "</ul></div>"
+        )
     else:
         out.append('<div class="ok">No regression, no failed job.</div>')
     for dataset in report.datasets:
-        out.append(f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"
-                   + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset)) + "</ul>")
+        out.append(
+            f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"
+            + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset))
+            + "</ul>"
+        )
         out.append(_html_table(["figure", "GANBLR", "GANBLR++"], _table_rows(report, dataset)))
         if dataset in report.plots:
             data = base64.b64encode(report.plots[dataset]).decode()
             out.append(f'<img alt="trends of {e(dataset)}" src="data:image/png;base64,{data}">')
     if report.stacks == list(STACK_ORDER):
         changes = version_changes(report)
-        out.append("<h2>Locked vs latest stack</h2><ul>" + (
-            "".join(f"<li>{e(p)}: {e(a)} → {e(b)}</li>" for p, a, b in changes) or "<li>no package version differs</li>")
-            + "</ul>")
+        out.append(
+            "<h2>Locked vs latest stack</h2><ul>"
+            + (
+                "".join(f"<li>{e(p)}: {e(a)} → {e(b)}</li>" for p, a, b in changes)
+                or "<li>no package version differs</li>"
+            )
+            + "</ul>"
+        )
         for dataset in report.datasets:
-            out.append(f"<h3>{e(dataset)}</h3><ul>" + "".join(f"<li>{e(s)}</li>" for s in stack_findings(report, dataset))
-                       + "</ul>" + _html_table(_STACK_HEADER, _stack_rows(report, dataset)))
-    out.append("<h2>Reproduce</h2><table>" + "".join(
-        f"<tr><td>{e(k)}</td><td><code>{e(str(v))}</code></td></tr>" for k, v in _facts(report)) + "</table>")
-    out.append("<p>Means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
-               "TRTR: train on real, test on real (mean over the run's classifiers).</p>")
+            out.append(
+                f"<h3>{e(dataset)}</h3><ul>"
+                + "".join(f"<li>{e(s)}</li>" for s in stack_findings(report, dataset))
+                + "</ul>"
+                + _html_table(_STACK_HEADER, _stack_rows(report, dataset))
+            )
+    out.append(
+        "<h2>Reproduce</h2><table>"
+        + "".join(f"<tr><td>{e(k)}</td><td><code>{e(str(v))}</code></td></tr>" for k, v in _facts(report))
+        + "</table>"
+    )
+    out.append(
+        "<p>Means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
+        "TRTR: train on real, test on real (mean over the run's classifiers).</p>"
+    )
     return "\n".join(out)
 
 
 def html_page(report: Report, title: str | None = None) -> str:
     title = html.escape(title or f"ganblr-bench: run {report.run['run_id']}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{_CSS}</style></head>"
-            f"<body>{html_body(report)}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{_CSS}</style></head>"
+        f"<body>{html_body(report)}</body></html>"
+    )
 
 
 def write(report: Report, folder: Path) -> dict[str, Path]:

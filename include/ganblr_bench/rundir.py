@@ -68,22 +68,42 @@ def host_facts() -> HostFacts:
 
 # ---------------------------------------------------------------- planning
 
-def plan_run(params: dict, run_id: str, results_root: Path, *, kind: str = "manual", triggered_by: str | None = None,
-             dag_id: str | None = None, backend: str | None = None, git_sha: str | None = None) -> RunPlan:
+
+def plan_run(
+    params: dict,
+    run_id: str,
+    results_root: Path,
+    *,
+    kind: str = "manual",
+    triggered_by: str | None = None,
+    dag_id: str | None = None,
+    backend: str | None = None,
+    git_sha: str | None = None,
+) -> RunPlan:
     """Validate the run's parameters, then write run.json and one spec.json per job.
 
     Raises ContractError naming the bad field before anything is written.
     """
     run_params = parse_params(params)
     if backend == "process" and "latest" in run_params.stacks:
-        raise ContractError("run parameters: stacks: 'latest' needs the docker backend (a process runs in this "
-                            "machine's locked environment)")
+        raise ContractError(
+            "run parameters: stacks: 'latest' needs the docker backend (a process runs in this "
+            "machine's locked environment)"
+        )
     specs = run_params.specs()
     folder = Path(results_root) / run_key(run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    info = RunInfo(run_id=run_id, kind=kind, triggered_by=triggered_by, dag_id=dag_id,
-                   params=run_params.model_dump(mode="json"), backend=backend,
-                   started_at=datetime.now(UTC), git_sha=git_sha, host=host_facts())
+    info = RunInfo(
+        run_id=run_id,
+        kind=kind,
+        triggered_by=triggered_by,
+        dag_id=dag_id,
+        params=run_params.model_dump(mode="json"),
+        backend=backend,
+        started_at=datetime.now(UTC),
+        git_sha=git_sha,
+        host=host_facts(),
+    )
     write_json_atomic(folder / RUN_FILE, info.model_dump_json(indent=2))
     jobs: dict[str, list[str]] = {m: [] for m in run_params.models}
     for spec in specs:
@@ -91,12 +111,19 @@ def plan_run(params: dict, run_id: str, results_root: Path, *, kind: str = "manu
         job_dir.mkdir(exist_ok=True)
         write_json_atomic(job_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         jobs[spec.model].append(spec.name)
-    return RunPlan(run_id=run_id, folder=str(folder), key=folder.name, jobs=jobs,
-                   stacks={s.name: s.stack for s in specs}, datasets=list(run_params.datasets),
-                   memory_limits={m: run_params.for_model(m, "memory_limit") for m in run_params.models})
+    return RunPlan(
+        run_id=run_id,
+        folder=str(folder),
+        key=folder.name,
+        jobs=jobs,
+        stacks={s.name: s.stack for s in specs},
+        datasets=list(run_params.datasets),
+        memory_limits={m: run_params.for_model(m, "memory_limit") for m in run_params.models},
+    )
 
 
 # ---------------------------------------------------------------- post-mortems
+
 
 def classify_exit(oom_killed: bool, exit_code: int | None, error: str = "") -> tuple[str, str]:
     """(status, error) for a job that left no result, from how its process or container ended."""
@@ -145,6 +172,7 @@ def failures(folder: Path) -> list[str]:
 
 # ---------------------------------------------------------------- collecting
 
+
 @dataclass
 class Batch:
     """One run and the results to record with it."""
@@ -187,8 +215,12 @@ def collect(path: Path) -> tuple[Batch | None, list[str]]:
     elif results:
         # A job run by hand: a run of its own, named after its content so re-recording is a no-op.
         first = results[0][0]
-        run = RunInfo(run_id=f"cli-{content_sha256(first)[:16]}", kind="cli", started_at=first.started_at,
-                      finished_at=first.finished_at)
+        run = RunInfo(
+            run_id=f"cli-{content_sha256(first)[:16]}",
+            kind="cli",
+            started_at=first.started_at,
+            finished_at=first.finished_at,
+        )
     else:
         return None, rejected
     return Batch(run, results), rejected

@@ -24,8 +24,19 @@ from . import __version__, measure, metrics
 from .contract import IMAGE_ENV, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
 from .rundir import RESULT_FILE, SYNTHETIC_FILE, write_json_atomic
 
-_PACKAGES = ("ganblr", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn", "numpy", "pandas", "pgmpy",
-             "scipy", "xgboost", "xgboost-cpu")
+_PACKAGES = (
+    "ganblr",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "pgmpy",
+    "scipy",
+    "xgboost",
+    "xgboost-cpu",
+)
 
 
 class JobTimeout(BaseException):
@@ -85,19 +96,33 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stop
         from . import datasets, evaluate, models
 
         prepared = datasets.prepare(
-            spec.dataset, seed=spec.seed, model=spec.model, row_limit=spec.row_limit,
-            test_fraction=spec.test_fraction, discretise_bins=spec.discretise_bins,
+            spec.dataset,
+            seed=spec.seed,
+            model=spec.model,
+            row_limit=spec.row_limit,
+            test_fraction=spec.test_fraction,
+            discretise_bins=spec.discretise_bins,
             numeric_columns=spec.params.numeric_columns,
         )
         models.seed_everything(spec.seed)
-        generator = models.build(spec.model, seed=spec.seed, numeric_columns=prepared.numeric_columns,
-                                 **spec.params.model_dump(exclude={"numeric_columns"}))
+        generator = models.build(
+            spec.model,
+            seed=spec.seed,
+            numeric_columns=prepared.numeric_columns,
+            **spec.params.model_dump(exclude={"numeric_columns"}),
+        )
     progress.timings["startup_s"] = round(time.time() - process_started, 4)
     rows = spec.synthetic_rows or len(prepared.train_x)
     progress.facts = DatasetFacts(
-        name=spec.dataset, checksum=prepared.checksum, files=prepared.files, train_rows=len(prepared.train_x),
-        test_rows=len(prepared.test_x), synthetic_rows=rows, features=prepared.train_x.shape[1],
-        numeric_columns=prepared.numeric_columns, rows_dropped=prepared.rows_dropped,
+        name=spec.dataset,
+        checksum=prepared.checksum,
+        files=prepared.files,
+        train_rows=len(prepared.train_x),
+        test_rows=len(prepared.test_x),
+        synthetic_rows=rows,
+        features=prepared.train_x.shape[1],
+        numeric_columns=prepared.numeric_columns,
+        rows_dropped=prepared.rows_dropped,
     )
     with watch("fit"):
         generator.fit(prepared.train_x, prepared.train_y)
@@ -108,8 +133,15 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stop
     progress.artifacts["synthetic"] = SYNTHETIC_FILE
     with watch("evaluate"):
         progress.scores = evaluate.score(
-            synthetic_x, synthetic_y, prepared.train_x, prepared.train_y, prepared.test_x, prepared.test_y,
-            prepared.numeric_columns, list(spec.classifiers), spec.seed,
+            synthetic_x,
+            synthetic_y,
+            prepared.train_x,
+            prepared.train_y,
+            prepared.test_x,
+            prepared.test_y,
+            prepared.numeric_columns,
+            list(spec.classifiers),
+            spec.seed,
         )
 
 
@@ -125,8 +157,13 @@ def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
 
 
 def _environment() -> Environment:
-    return Environment(versions=versions(), host_cpus=os.cpu_count(), hostname=socket.gethostname(),
-                       in_container=measure.in_container(), image=os.environ.get(IMAGE_ENV) or None)
+    return Environment(
+        versions=versions(),
+        host_cpus=os.cpu_count(),
+        hostname=socket.gethostname(),
+        in_container=measure.in_container(),
+        image=os.environ.get(IMAGE_ENV) or None,
+    )
 
 
 def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> JobResult:
@@ -148,9 +185,18 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
         timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
     resources, timings["wall_s"] = measure.usage(process_started)
     result = JobResult(
-        job=spec.name, spec=spec, status=status, error=error, started_at=started_at, finished_at=_now(),
-        timings=Timings(**timings), resources=resources, scores=progress.scores, dataset=progress.facts,
-        environment=_environment(), artifacts=progress.artifacts,
+        job=spec.name,
+        spec=spec,
+        status=status,
+        error=error,
+        started_at=started_at,
+        finished_at=_now(),
+        timings=Timings(**timings),
+        resources=resources,
+        scores=progress.scores,
+        dataset=progress.facts,
+        environment=_environment(),
+        artifacts=progress.artifacts,
     )
     write_json_atomic(out_dir / RESULT_FILE, result.model_dump_json(indent=2))
     return result
@@ -163,7 +209,9 @@ def summary(result: JobResult) -> str:
     if result.status != "ok":
         return f"{head}: {(result.error or '').splitlines()[0]}"
     scores = " ".join(f"{s.classifier}={s.tstr_accuracy:.3f}/{s.trtr_accuracy:.3f}" for s in result.scores)
-    return (f"{head} startup={t.startup_s:.2f}s fit={t.fit_s:.2f}s sample={t.sample_s:.2f}s "
-            f"evaluate={t.evaluate_s:.2f}s peak={metrics.get('peak_memory_bytes').show(r.peak_memory_bytes)} "
-            f"({r.memory_source}) "
-            f"cpu={r.cpu_percent:.0f}% accuracy tstr/trtr {scores}")
+    return (
+        f"{head} startup={t.startup_s:.2f}s fit={t.fit_s:.2f}s sample={t.sample_s:.2f}s "
+        f"evaluate={t.evaluate_s:.2f}s peak={metrics.get('peak_memory_bytes').show(r.peak_memory_bytes)} "
+        f"({r.memory_source}) "
+        f"cpu={r.cpu_percent:.0f}% accuracy tstr/trtr {scores}"
+    )

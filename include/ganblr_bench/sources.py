@@ -100,8 +100,9 @@ def _download(url: str, dest: Path) -> None:
         shutil.copyfileobj(response, out)
 
 
-def fetch_file(info: DatasetInfo, f: DataFile, cache: Path | None = None, mirror: Path | None = None,
-               offline: bool | None = None) -> VerifiedFile:
+def fetch_file(
+    info: DatasetInfo, f: DataFile, cache: Path | None = None, mirror: Path | None = None, offline: bool | None = None
+) -> VerifiedFile:
     """A verified local copy of one of the dataset's files, filling the cache."""
     cache = cache or cache_dir()
     mirror = mirror if mirror is not None else mirror_dir()

@@ -36,30 +36,57 @@ class Spooled(StoreError):
 
 # ---------------------------------------------------------------- rows, by column name
 
+
 def _run_row(run: RunInfo) -> dict[str, Any]:
     image, host = run.image, run.host
     return {
-        "run_id": run.run_id, "kind": run.kind, "triggered_by": run.triggered_by, "dag_id": run.dag_id,
-        "params": json.dumps(run.params), "backend": run.backend, "started_at": run.started_at,
-        "finished_at": run.finished_at, "git_sha": run.git_sha,
-        "image_ref": image and image.ref, "image_digest": image and image.digest,
-        "image_inputs_hash": image and image.inputs_hash, "image_build_s": image and image.build_s,
+        "run_id": run.run_id,
+        "kind": run.kind,
+        "triggered_by": run.triggered_by,
+        "dag_id": run.dag_id,
+        "params": json.dumps(run.params),
+        "backend": run.backend,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "git_sha": run.git_sha,
+        "image_ref": image and image.ref,
+        "image_digest": image and image.digest,
+        "image_inputs_hash": image and image.inputs_hash,
+        "image_build_s": image and image.build_s,
         "image_build_cached": image and image.cached,
-        "host_name": host.name, "host_cpus": host.cpus, "host_memory_bytes": host.memory_bytes,
+        "host_name": host.name,
+        "host_cpus": host.cpus,
+        "host_memory_bytes": host.memory_bytes,
     }
 
 
 def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str) -> dict[str, Any]:
     t, res, d, env = r.timings, r.resources, r.dataset, r.environment
     return {
-        "run_id": run_id, "job": r.job, "attempt": attempt, "model": r.spec.model, "dataset": r.spec.dataset,
-        "seed": r.spec.seed, "stack": r.spec.stack, "params": r.spec.params.model_dump_json(),
-        "spec": r.spec.model_dump_json(), "status": r.status, "error": r.error, "started_at": r.started_at,
-        "finished_at": r.finished_at, **t.model_dump(), **res.model_dump(),
+        "run_id": run_id,
+        "job": r.job,
+        "attempt": attempt,
+        "model": r.spec.model,
+        "dataset": r.spec.dataset,
+        "seed": r.spec.seed,
+        "stack": r.spec.stack,
+        "params": r.spec.params.model_dump_json(),
+        "spec": r.spec.model_dump_json(),
+        "status": r.status,
+        "error": r.error,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        **t.model_dump(),
+        **res.model_dump(),
         "versions": json.dumps(env.versions if env else {}),
-        "dataset_checksum": d and d.checksum, "dataset_files": d and json.dumps(d.files),
-        "train_rows": d and d.train_rows, "test_rows": d and d.test_rows, "synthetic_rows": d and d.synthetic_rows,
-        "in_container": env and env.in_container, "image": env and env.image, "artifact_uri": uri,
+        "dataset_checksum": d and d.checksum,
+        "dataset_files": d and json.dumps(d.files),
+        "train_rows": d and d.train_rows,
+        "test_rows": d and d.test_rows,
+        "synthetic_rows": d and d.synthetic_rows,
+        "in_container": env and env.in_container,
+        "image": env and env.image,
+        "artifact_uri": uri,
         "content_sha256": sha,
     }
 
@@ -114,14 +141,20 @@ def write_batch(conn, batch: Batch) -> Outcome:
             sha = content_sha256(result)
             seen = conn.execute(
                 "SELECT coalesce(max(attempt), 0), bool_or(content_sha256 = %s) FROM bench.job_results "
-                "WHERE run_id = %s AND job = %s", (sha, batch.run.run_id, result.job)).fetchone()
+                "WHERE run_id = %s AND job = %s",
+                (sha, batch.run.run_id, result.job),
+            ).fetchone()
             if seen[1]:
                 outcome.duplicates += 1
                 continue
             row = _job_row(batch.run.run_id, seen[0] + 1, result, uri, sha)
             job_id = conn.execute(_insert("job_results", row, "RETURNING job_result_id"), row).fetchone()[0]
-            scores = [(job_id, s.classifier, metric, getattr(s, metric)) for s in result.scores
-                      for metric in _SCORE_METRICS if getattr(s, metric) is not None]
+            scores = [
+                (job_id, s.classifier, metric, getattr(s, metric))
+                for s in result.scores
+                for metric in _SCORE_METRICS
+                if getattr(s, metric) is not None
+            ]
             if scores:
                 with conn.cursor() as cur:
                     cur.executemany(_INSERT_SCORE, scores)
@@ -131,18 +164,24 @@ def write_batch(conn, batch: Batch) -> Outcome:
 
 # ---------------------------------------------------------------- spool
 
+
 def spool_dir() -> Path:
     return Path(os.environ.get(SPOOL_ENV) or database.home() / "spool")
 
 
 def _payload(batch: Batch) -> dict[str, Any]:
-    return {"spool_version": SPOOL_VERSION, "run": batch.run.model_dump(mode="json"),
-            "results": [{"result": r.model_dump(mode="json"), "artifact_uri": uri} for r, uri in batch.results]}
+    return {
+        "spool_version": SPOOL_VERSION,
+        "run": batch.run.model_dump(mode="json"),
+        "results": [{"result": r.model_dump(mode="json"), "artifact_uri": uri} for r, uri in batch.results],
+    }
 
 
 def _from_payload(data: dict[str, Any], source: str) -> Batch:
-    return Batch(parse_run(data["run"], f"{source}: run"),
-                 [(parse_result(item["result"], f"{source}: result"), item["artifact_uri"]) for item in data["results"]])
+    return Batch(
+        parse_run(data["run"], f"{source}: run"),
+        [(parse_result(item["result"], f"{source}: result"), item["artifact_uri"]) for item in data["results"]],
+    )
 
 
 def spool(batch: Batch, folder: Path | None = None) -> Path:

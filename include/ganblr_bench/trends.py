@@ -41,7 +41,8 @@ class Thresholds:
     min_history: int = 5
     z_threshold: float = 3.0
     min_relative_change: dict[str, float] = field(
-        default_factory=lambda: {m.key: m.min_relative_change for m in metrics.METRICS})
+        default_factory=lambda: {m.key: m.min_relative_change for m in metrics.METRICS}
+    )
     min_spread: float = 0.01
 
     def __post_init__(self):
@@ -66,7 +67,7 @@ class Finding:
 
 def judge(metric: str, history: list[float], value: float, thresholds: Thresholds = Thresholds()) -> Finding | None:
     """Compare ``value`` with the last ``window`` points of ``history`` (oldest first)."""
-    baseline = history[-thresholds.window:]
+    baseline = history[-thresholds.window :]
     if len(baseline) < thresholds.min_history:
         return None
     mean = statistics.fmean(baseline)
@@ -78,15 +79,26 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
     relative = worse_by / abs(mean) if mean else math.inf
     if abs(z) < thresholds.z_threshold or abs(relative) < thresholds.min_relative_change.get(metric, 0.10):
         return None
-    return Finding(metric, value, mean, stdev, len(baseline), round(z, 3), round(relative, 4), direction,
-                   "regression" if worse_by > 0 else "improvement")
+    return Finding(
+        metric,
+        value,
+        mean,
+        stdev,
+        len(baseline),
+        round(z, 3),
+        round(relative, 4),
+        direction,
+        "regression" if worse_by > 0 else "improvement",
+    )
 
 
 def describe(model: str, dataset: str, f: Finding, stack: str = "locked") -> str:
     """One line an alert can carry: what regressed, the new value, the baseline, the change."""
     where = f"{model} on {dataset}" + (" (latest stack)" if stack == "latest" else "")
-    return (f"{where}: {f.metric} {f.value:.4g} vs baseline {f.baseline_mean:.4g} "
-            f"(±{f.baseline_stdev:.2g}, {f.baseline_runs} runs): {100 * f.relative_change:+.1f} % worse, z={f.z_score:.1f}")
+    return (
+        f"{where}: {f.metric} {f.value:.4g} vs baseline {f.baseline_mean:.4g} "
+        f"(±{f.baseline_stdev:.2g}, {f.baseline_runs} runs): {100 * f.relative_change:+.1f} % worse, z={f.z_score:.1f}"
+    )
 
 
 # ---------------------------------------------------------------- against the warehouse
@@ -146,9 +158,28 @@ def detect(conn, run_id: str, thresholds: Thresholds = Thresholds()) -> list[Det
             finding = judge(metric, [v for _, v, _ in history], points[-1][1], thresholds)
             if finding is None:
                 continue
-            images = sorted({img for _, _, img in history[-thresholds.window:] if img})
-            conn.execute(_INSERT, (run_id, model, dataset, metric, config, stack, cpus, finding.value, finding.baseline_mean,
-                                   finding.baseline_stdev, finding.baseline_runs, finding.z_score,
-                                   finding.relative_change, finding.better, finding.verdict, points[-1][2], images))
+            images = sorted({img for _, _, img in history[-thresholds.window :] if img})
+            conn.execute(
+                _INSERT,
+                (
+                    run_id,
+                    model,
+                    dataset,
+                    metric,
+                    config,
+                    stack,
+                    cpus,
+                    finding.value,
+                    finding.baseline_mean,
+                    finding.baseline_stdev,
+                    finding.baseline_runs,
+                    finding.z_score,
+                    finding.relative_change,
+                    finding.better,
+                    finding.verdict,
+                    points[-1][2],
+                    images,
+                ),
+            )
             found.append(Detected(model, dataset, finding, stack))
     return sorted(found, key=lambda d: (d.finding.verdict != "regression", d.model, d.dataset, d.finding.metric))

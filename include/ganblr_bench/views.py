@@ -14,8 +14,12 @@ class ViewError(LookupError):
 
 
 def names(conn) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1"
+        )
+    ]
 
 
 def read(conn, view: str, where: str = "", params: tuple = (), order: str = "") -> tuple[list[str], list[tuple]]:
