@@ -2,22 +2,29 @@
 #
 # Build inputs (all optional):
 #   BASE_IMAGE     a Python 3.11 Debian image; scripts/base-image.sh makes one locally when no registry is reachable
+#   STACK          locked (default): requirements-models.lock, every package pinned and hash-checked;
+#                  latest: the canary, the newest releases of requirements-models.in's names (pins removed)
+#   STACK_AS_OF    the day a latest build resolves for (a new day is a new build, not a stale cached layer)
+#   MODELS_LOCK    another lock of the model stack, e.g. requirements-models-gpu.lock (scripts/lock.sh --gpu)
+#                  on a CUDA base image for a GPU variant: a build argument, not a second Dockerfile
 #   docker/extra-ca/*.crt
 #                  extra CA certificates pip trusts during the build (a TLS-intercepting proxy), never kept in the image
 #   docker/wheels/*.whl
 #                  a wheelhouse pip prefers over the index (offline or faster builds)
 #   PIP_INDEX_URL  another package index
-#   TF_PACKAGE     the TensorFlow distribution: tensorflow-cpu (default); a GPU variant is this build argument
-#                  (e.g. "tensorflow[and-cuda]==2.21.0") on a CUDA base image, not a second Dockerfile
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
 ARG PIP_INDEX_URL
-ARG TF_PACKAGE=tensorflow-cpu==2.21.0
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180
+ARG STACK=locked
+ARG STACK_AS_OF=
+ARG MODELS_LOCK=requirements-models.lock
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180 DEBIAN_FRONTEND=noninteractive
 COPY docker/extra-ca/ /tmp/docker/extra-ca/
 COPY docker/wheels/ /tmp/docker/wheels/
+# binutils: strip, for the lean step below (build stage only).
 RUN set -eu; \
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null; \
     bundle=/etc/ssl/certs/ca-certificates.crt; \
     if ls /tmp/docker/extra-ca/*.crt >/dev/null 2>&1; then \
       cat "$bundle" /tmp/docker/extra-ca/*.crt > /tmp/ca-bundle.crt; bundle=/tmp/ca-bundle.crt; \
@@ -25,16 +32,31 @@ RUN set -eu; \
     echo "PIP_CERT=$bundle" > /tmp/pip.env; \
     python3 -m venv /opt/ganblr-bench
 ENV PATH=/opt/ganblr-bench/bin:$PATH
-COPY requirements-models.txt /tmp/
+COPY requirements-build.lock requirements-models.in ${MODELS_LOCK} /tmp/req/
 RUN set -eu; . /tmp/pip.env; export PIP_CERT; \
     wheels=""; if ls /tmp/docker/wheels/*.whl >/dev/null 2>&1; then wheels="--find-links /tmp/docker/wheels"; fi; \
-    pip install $wheels --upgrade pip setuptools wheel; \
-    sed "s/^tensorflow-cpu==.*/${TF_PACKAGE}/" /tmp/requirements-models.txt > /tmp/requirements.txt; \
-    pip install $wheels -r /tmp/requirements.txt; \
-    pip install $wheels --no-deps ganblr==0.1.3
+    pip install $wheels --require-hashes --no-deps -r /tmp/req/requirements-build.lock; \
+    case "$STACK" in \
+      locked) pip install $wheels --require-hashes --no-deps -r "/tmp/req/$(basename "$MODELS_LOCK")" ;; \
+      latest) echo "stack latest, as of ${STACK_AS_OF:-today}"; \
+              sed -E -e 's/#.*//' -e 's/[=<>!~].*//' -e '/^[[:space:]]*$/d' /tmp/req/requirements-models.in > /tmp/req/latest.txt; \
+              pip install $wheels --upgrade -r /tmp/req/latest.txt; \
+              pip install $wheels --no-deps ganblr==0.1.3 ;; \
+      *) echo "STACK must be locked or latest, not '$STACK'" >&2; exit 2 ;; \
+    esac
 COPY pyproject.toml README.md /src/
 COPY include/ /src/include/
-RUN pip install --no-deps --no-build-isolation /src && ganblr-bench --version
+# Lean: what a job never uses goes. TensorFlow's C++ headers (for compiling custom ops), libclang (TF's
+# code generators), test suites, pip and wheel; and the static symbol tables of TensorFlow's shared
+# libraries (strip --strip-unneeded keeps the dynamic symbols, so the code and its results are unchanged).
+RUN set -eu; \
+    pip install --no-deps --no-build-isolation /src; \
+    site=/opt/ganblr-bench/lib/python3.11/site-packages; \
+    rm -rf "$site/tensorflow/include" "$site/clang" "$site"/libclang-*.dist-info; \
+    find "$site" -depth -type d -name tests -exec rm -rf {} +; \
+    find "$site/tensorflow" -name '*.so*' -type f -exec strip --strip-unneeded {} +; \
+    python -m pip uninstall -q -y pip wheel; \
+    python -c "import tensorflow, ganblr_bench.models" && ganblr-bench --version
 
 FROM ${BASE_IMAGE} AS bench
 ARG VERSION=0.1.0
@@ -43,9 +65,9 @@ LABEL org.opencontainers.image.title="ganblr-bench" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.ganblr-bench.ganblr.version="0.1.3" \
-      io.ganblr-bench.tensorflow.version="2.21.0" \
-      io.ganblr-bench.scikit-learn.version="1.9.1" \
       io.ganblr-bench.python.version="3.11"
+ARG STACK=locked
+LABEL io.ganblr-bench.stack="${STACK}"
 COPY --from=build /opt/ganblr-bench /opt/ganblr-bench
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bench \
     && mkdir -p /results /data/cache && chown bench /results
@@ -61,12 +83,12 @@ WORKDIR /home/bench
 ENTRYPOINT ["ganblr-bench"]
 CMD ["--help"]
 
-# The Airflow image: the official one, extended with requirements.txt (pinned) and this
-# package's core (no model stack: models run in the bench image). docker-compose.yml builds
+# The Airflow image: the official one, extended with requirements-airflow.lock (hash-locked) and
+# this package's core (no model stack: models run in the bench image). docker-compose.yml builds
 # it with `target: airflow`; the bench image above is built with --target bench.
 FROM apache/airflow:3.3.2-python3.11 AS airflow
-COPY requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt
+COPY requirements-airflow.lock /tmp/requirements-airflow.lock
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements-airflow.lock
 COPY pyproject.toml README.md /opt/ganblr-bench/src/
 COPY include/ /opt/ganblr-bench/src/include/
 RUN pip install --no-cache-dir --no-deps /opt/ganblr-bench/src

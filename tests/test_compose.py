@@ -58,5 +58,6 @@ def test_the_airflow_image_is_a_target_of_the_one_dockerfile_with_pinned_require
     stages = re.findall(r"^FROM \S+ AS (\w+)", dockerfile, re.M)
     assert stages == ["build", "bench", "airflow"]
     assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11 AS airflow", dockerfile, re.M)
-    pins = [l for l in (ROOT / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")]
+    pins = [l for l in (ROOT / "requirements-airflow.in").read_text().splitlines() if l and not l.startswith("#")]
     assert pins and all("==" in l for l in pins)
+    assert "--require-hashes --no-deps -r /tmp/requirements-airflow.lock" in dockerfile

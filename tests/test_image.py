@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from jobs import SMALL, assert_complete, read, write_spec
+from jobs import SMALL, assert_complete, read, run_cli, write_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("mirror")]
 
@@ -92,3 +92,49 @@ def test_the_container_cannot_download_a_missing_dataset(image, cache, tmp_path)
     result = read(tmp_path / "out")
     assert proc.returncode == 1 and result.status == "failed"
     assert "dataset magic: magic04.data is not in the cache" in result.error
+
+
+def test_the_image_is_lean():
+    """The runtime image keeps what a job uses (docs/models.md): at most 1.6 GB, no pip, no C++ headers."""
+    tag = os.environ.get("GANBLR_BENCH_IMAGE_TAG", "ganblr-bench:test")
+    size = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+    assert size <= 1.6e9, f"{tag} is {size / 1e9:.2f} GB"
+    listing = docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        tag,
+        "-c",
+        "ls /opt/ganblr-bench/lib/python3.11/site-packages /opt/ganblr-bench/lib/python3.11/site-packages/tensorflow",
+    ).stdout.split()
+    assert "pip" not in listing and "include" not in listing and "clang" not in listing
+
+
+def test_the_lean_image_samples_exactly_what_the_unstripped_stack_samples(image, cache, tmp_path):
+    """Same lock, same seed: the container (stripped libraries) and the venv (as installed) write the same CSV.
+
+    The same environment too: OpenBLAS's kernel choice (OPENBLAS_CORETYPE, set on some hosts) changes the
+    last bits of GANBLR++'s sample, so the container gets the host's OPENBLAS_* settings."""
+    spec = {
+        "model": "ganblr++",
+        "dataset": "adult",
+        "seed": 5,
+        "row_limit": 800,
+        "params": {"epochs": 2},
+        "classifiers": ["lr"],
+    }
+    write_spec(tmp_path / "container", **spec)
+    blas = [arg for name in os.environ if name.startswith("OPENBLAS_") for arg in ("-e", name)]
+    assert run_container(image, cache, tmp_path / "container", *blas).returncode == 0
+    local = write_spec(tmp_path / "process", **spec)
+    code, _, err = run_cli(local, tmp_path / "process" / "out", GANBLR_BENCH_CACHE=str(cache))
+    assert code == 0, err
+    sample = (tmp_path / "container" / "out" / "synthetic.csv").read_bytes()
+    assert len(sample) > 1000 and sample == (tmp_path / "process" / "out" / "synthetic.csv").read_bytes()
+    versions = [read(tmp_path / where / "out").environment.versions for where in ("container", "process")]
+    assert {k: v for k, v in versions[0].items() if k != "python"} == {
+        k: v for k, v in versions[1].items() if k != "python"
+    }

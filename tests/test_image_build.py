@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_fingerprint_covers_build_inputs_only(tmp_path):
     context = tmp_path / "ctx"
     shutil.copytree(ROOT / "include", context / "include", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "requirements-models.txt"):
+    for name in image._INPUTS:
         shutil.copy(ROOT / name, context / name)
     first = image.inputs_hash(context)
     (context / "docker" / "extra-ca").mkdir(parents=True)
@@ -25,7 +25,9 @@ def test_the_fingerprint_covers_build_inputs_only(tmp_path):
     assert image.inputs_hash(context) == first
     (context / "include" / "ganblr_bench" / "__init__.py").write_text('__version__ = "9"\n')
     assert image.inputs_hash(context) != first
-    assert image.inputs_hash(context, {"TF_PACKAGE": "x"}) != image.inputs_hash(context)
+    assert image.inputs_hash(context, image.stack_args("latest")) != image.inputs_hash(context)
+    (context / "requirements-models.lock").write_text("numpy==0.0.1 --hash=sha256:00\n")
+    assert image.inputs_hash(context) != first  # the lock is part of what the tag pins
 
 
 @pytest.fixture

@@ -215,3 +215,43 @@ def test_benchmarks_page_shows_both_models_and_plots_in_a_browser(stack, tmp_pat
 def test_bad_parameters_are_refused_before_anything_runs(stack):
     code, body = stack.trigger(SMALL | {"epochs": 0})
     assert code == 400 and "epochs" in str(body)
+
+
+def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compares_them(stack):
+    """stacks locked + latest: a second image from the newest releases (built for real, from PyPI) runs the
+    same tiny matrix; whatever upstream did, every job is recorded once and the report compares the stacks."""
+    conf = {
+        "models": ["ganblr", "ganblr++"],
+        "datasets": ["iris"],
+        "seeds": [0],
+        "epochs": 1,
+        "classifiers": ["lr"],
+        "stacks": ["locked", "latest"],
+    }
+    code, run = stack.trigger(conf)
+    assert code == 200, run
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    assert (tis["build_image"], tis["record"], tis["compare"]) == ("success", "success", "success"), tis
+    assert finished["state"] == "success", tis  # the canary warns; it does not fail the nightly run
+    with psycopg.connect(stack.metrics) as conn:
+        rows = conn.execute(
+            "SELECT job, stack, status, error, versions->>'numpy', image FROM analytics.job_results "
+            "WHERE run_id = %s ORDER BY stack, job",
+            (run["dag_run_id"],),
+        ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("ganblr-iris-s0-latest", "latest"),
+        ("ganblrpp-iris-s0-latest", "latest"),
+        ("ganblr-iris-s0", "locked"),
+        ("ganblrpp-iris-s0", "locked"),
+    ]
+    locked, latest = rows[2:], rows[:2]
+    assert all(r[2] == "ok" and r[4] == "2.4.6" for r in locked)
+    for r in latest:  # a canary job either ran on its own image or says why not
+        assert (r[2] == "ok" and r[5] != locked[0][5]) or (r[2] == "failed" and r[3]), r
+    page = (stack.results / rundir.run_key(run["dag_run_id"]) / "report" / "report.html").read_text()
+    assert "Locked vs latest stack" in page
+    log = stack.task_log(run["dag_run_id"], "build_image")
+    assert "latest image ganblr-bench:inputs-" in log or "the latest stack's image did not build" in str(rows)
+    print(f"\ncanary: {[(r[0], r[2], r[4]) for r in rows]}")

@@ -17,7 +17,6 @@ from pathlib import Path
 from . import rundir
 from .contract import IMAGE_ENV, RunPlan
 
-BACKENDS = ("docker", "process")
 CONTAINER_RESULTS, CONTAINER_CACHE = "/results", "/data/cache"
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
 

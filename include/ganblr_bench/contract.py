@@ -27,10 +27,12 @@ Model = Literal["ganblr", "ganblr++"]
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
 Status = Literal["ok", "failed", "timeout", "oom", "skipped"]
 Stack = Literal["locked", "latest"]
+Backend = Literal["docker", "process"]
 MODELS: tuple[str, ...] = typing.get_args(Model)
 CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
 STATUSES: tuple[str, ...] = typing.get_args(Status)
 STACKS: tuple[str, ...] = typing.get_args(Stack)
+BACKENDS: tuple[str, ...] = typing.get_args(Backend)
 MODEL_LABELS = {"ganblr": "GANBLR", "ganblr++": "GANBLR++"}
 
 
@@ -232,7 +234,7 @@ class RunInfo(Strict):
     triggered_by: str | None = None
     dag_id: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    backend: Literal["docker", "process"] | None = None
+    backend: Backend | None = None
     started_at: datetime
     finished_at: datetime | None = None
     git_sha: str | None = None

@@ -1,7 +1,8 @@
 """The shared image: its fingerprint, and building it only when its inputs changed.
 
 The tag is ``ganblr-bench:inputs-<hash>``, where the hash covers every build input the
-Dockerfile reads (Dockerfile, pins, package source, wheelhouse) but not the optional
+Dockerfile reads (Dockerfile, the hash-locked requirements, package source, wheelhouse, build
+arguments such as the stack) but not the optional
 extra CA certificates, which change how the build reaches PyPI, not what it builds.
 If the tag exists the build is skipped and recorded as cached. The Docker client is
 passed in (``docker.APIClient``, e.g. from Airflow's DockerHook), so this module needs
@@ -20,7 +21,15 @@ from .contract import ImageFacts
 
 REPOSITORY = "ganblr-bench"
 TARGET = "bench"  # the Dockerfile's benchmark stage; "airflow" is the other
-_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "requirements-models.txt")
+_INPUTS = (
+    "Dockerfile",
+    ".dockerignore",
+    "pyproject.toml",
+    "README.md",
+    "requirements-build.lock",
+    "requirements-models.in",
+    "requirements-models.lock",
+)
 _INPUT_DIRS = ("include", "docker/wheels")
 
 

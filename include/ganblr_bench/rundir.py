@@ -160,12 +160,12 @@ def finish_run(folder: Path, image: ImageFacts | None = None) -> RunInfo:
     return info
 
 
-def failures(folder: Path) -> list[str]:
-    """One line per job of the run that did not end ok: job, status and the error's first line."""
+def failures(folder: Path, stack: str | None = None) -> list[str]:
+    """One line per job of the run (of ``stack``, if given) that did not end ok: job, status, the error's first line."""
     lines = []
     for path in sorted(Path(folder).glob(f"*/{RESULT_FILE}")):
         result = load_result(path)
-        if result.status != "ok":
+        if result.status != "ok" and stack in (None, result.spec.stack):
             lines.append(f"{result.job}: {result.status}: {(result.error or '').strip().splitlines()[0]}")
     return lines
 

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backends import BACKENDS
+from .contract import BACKENDS
 from .sources import cache_dir
 
 
