@@ -25,6 +25,11 @@ def test_defaults_and_job_name():
         ({"row_limit": 5}, "row_limit", "20"),
         ({"colour": "red"}, "colour", "Extra inputs"),
         ({"job_id": "../etc"}, "job_id", "letters, digits"),
+        ({"seed": "7"}, "seed", "valid integer"),  # no coercion: "7" is not 7
+        ({"params": {"epochs": True}}, "params.epochs", "valid integer"),  # nor is true 1
+        ({"timeout_s": float("inf")}, "timeout_s", "finite number"),
+        ({"timeout_s": 90_000}, "timeout_s", "less than or equal to 86400"),
+        ({"dataset": "car\x00"}, "dataset", "NUL character"),
     ],
 )
 def test_bad_specs_name_the_field(patch, field, words):
@@ -47,6 +52,34 @@ def test_files_that_are_missing_or_not_json(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ContractError, match="bad.json: not valid JSON"):
         load_result(bad)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"model": "ganblr", "dataset": "caf\xe9"}'.encode("latin-1"))
+    with pytest.raises(ContractError, match="latin.json: not UTF-8 text"):
+        load_spec(latin)
+    with pytest.raises(ContractError, match="is a folder, not a JSON file"):
+        load_spec(tmp_path)
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(ContractError, match="expected a JSON object, got list"):
+        load_spec(listed)
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        (
+            "resources",
+            {"peak_memory_bytes": -1},
+            "resources.peak_memory_bytes: Input should be greater than or equal to 0",
+        ),
+        ("timings", {"fit_s": -0.5, "sample_s": 0.5, "execution_s": 0.0}, "timings.fit_s"),
+        ("error", "boom\x00", "error: text holds a NUL character"),
+    ],
+)
+def test_a_result_the_database_could_not_store_is_refused_at_the_door(field, value, words):
+    data = _result(**{field: value}) if field != "error" else _result(status="failed", error=value, scores=[])
+    with pytest.raises(ContractError, match=words.replace("(", r"\(")):
+        parse_result(data)
 
 
 def _result(**changes):

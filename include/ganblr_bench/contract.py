@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .catalog import REGISTRY
 
@@ -50,8 +50,31 @@ SyntheticRows = Annotated[int, Field(ge=1, le=10_000_000, description="rows to s
 RowLimit = Annotated[int, Field(ge=20, description="cap on the rows used, train and test together; empty: all")]
 DiscretiseBins = Annotated[int, Field(ge=2, le=64, description="GANBLR: equal-frequency bins per numeric column")]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
-TimeoutS = Annotated[float, Field(gt=0, le=86_400, description="a job past this is stopped and recorded as timeout")]
-MemoryLimit = Annotated[str, Field(pattern=r"^[1-9][0-9]*[kmg]$", description="container memory limit, e.g. 6g")]
+TimeoutS = Annotated[
+    float, Field(gt=0, le=86_400, allow_inf_nan=False, description="a job past this is stopped and recorded as timeout")
+]
+MEMORY_LIMIT_RANGE = (64 * 2**20, 4 * 2**40)  # below 64 MiB TensorFlow cannot even import; 4 TiB is no real host
+
+
+def memory_bytes(limit: str) -> int:
+    """Bytes of a Docker-style memory limit: '512m' -> 536870912."""
+    return int(limit[:-1]) * 2 ** {"k": 10, "m": 20, "g": 30}[limit[-1]]
+
+
+def _memory_in_range(limit: str) -> str:
+    low, high = MEMORY_LIMIT_RANGE
+    if not low <= memory_bytes(limit) <= high:
+        raise ValueError(f"must be between 64m and 4096g, not {limit}")
+    return limit
+
+
+MemoryLimit = Annotated[
+    str,
+    Field(pattern=r"^[1-9][0-9]{0,12}[kmg]$", description="container memory limit, 64m to 4096g, e.g. 6g"),
+    AfterValidator(_memory_in_range),
+]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
 
@@ -138,22 +161,22 @@ class JobSpec(Strict):
 class Timings(Strict):
     """Seconds. ``execution_s`` is fit + sample: the figure users compare."""
 
-    startup_s: float | None = None
-    load_s: float | None = None
-    fit_s: float | None = None
-    sample_s: float | None = None
-    evaluate_s: float | None = None
-    execution_s: float | None = None
-    wall_s: float | None = None
+    startup_s: NonNegative | None = None
+    load_s: NonNegative | None = None
+    fit_s: NonNegative | None = None
+    sample_s: NonNegative | None = None
+    evaluate_s: NonNegative | None = None
+    execution_s: NonNegative | None = None
+    wall_s: NonNegative | None = None
 
 
 class Resources(Strict):
-    peak_memory_bytes: int | None = None
+    peak_memory_bytes: Count | None = None
     memory_source: Literal["cgroup-v2", "cgroup-v1", "rusage"] | None = None
-    cpu_seconds: float | None = None
-    cpu_percent: float | None = Field(None, description="CPU seconds / wall seconds x 100; 100 = one core busy")
-    cpus_available: float | None = None
-    cpu_percent_of_available: float | None = None
+    cpu_seconds: NonNegative | None = None
+    cpu_percent: NonNegative | None = Field(None, description="CPU seconds / wall seconds x 100; 100 = one core busy")
+    cpus_available: Annotated[float, Field(gt=0)] | None = None
+    cpu_percent_of_available: NonNegative | None = None
 
 
 class Score(Strict):
@@ -166,10 +189,10 @@ class DatasetFacts(Strict):
     name: str
     checksum: str = Field(description="sha256 of the file, or of its files' 'name sha256' lines for several")
     files: dict[str, str] = Field(description="file name -> sha256")
-    train_rows: int
-    test_rows: int
-    synthetic_rows: int | None = None
-    features: int
+    train_rows: Count
+    test_rows: Count
+    synthetic_rows: Count | None = None
+    features: Count
     numeric_columns: list[str] = Field(description="columns numeric in the model's input")
     rows_dropped: int = Field(0, description="rows dropped for a missing numeric value")
 
@@ -270,22 +293,39 @@ def _explain(source: str, err: ValidationError) -> str:
     return f"{source}: " + "; ".join(parts)
 
 
-def parse(cls: type[BaseModel], data: Any, source: str) -> Any:
-    """``data`` validated as ``cls``; a ContractError naming ``source`` and each bad field otherwise."""
+def _nul_fields(data: Any, path: str = "") -> list[str]:
+    """Where a string holds a NUL character (PostgreSQL's text cannot store one)."""
+    if isinstance(data, str):
+        return [path or "(top level)"] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _nul_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in _nul_fields(v, f"{path}.{i}")]
+    return []
+
+
+def parse(cls: type[BaseModel], data: Any, source: str, strict: bool = False) -> Any:
+    """``data`` validated as ``cls``; a ContractError naming ``source`` and each bad field otherwise.
+
+    ``strict``: no coercion ("7" is not 7, true is not 1): for what people write (specs, run parameters).
+    """
     field = next((name for name in cls.model_fields if name.endswith("_version")), None)
     known = cls.model_fields[field].default if field else None
     if field and isinstance(data, dict) and data.get(field, known) != known:
         raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {known})")
     if not isinstance(data, dict):
         raise ContractError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    nul = _nul_fields(data)
+    if nul:
+        raise ContractError(f"{source}: {', '.join(nul)}: text holds a NUL character")
     try:
-        return cls.model_validate(data)
+        return cls.model_validate(data, strict=strict)
     except ValidationError as err:
         raise ContractError(_explain(source, err)) from None
 
 
 def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
-    return parse(JobSpec, data, source)
+    return parse(JobSpec, data, source, strict=True)
 
 
 def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
@@ -298,9 +338,15 @@ def parse_run(data: dict[str, Any], source: str = "run info") -> RunInfo:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ContractError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ContractError(f"{path}: is a folder, not a JSON file") from None
+    except PermissionError:
+        raise ContractError(f"{path}: not readable (permission denied)") from None
+    except UnicodeDecodeError as err:
+        raise ContractError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except json.JSONDecodeError as err:
         raise ContractError(f"{path}: not valid JSON ({err})") from None
 

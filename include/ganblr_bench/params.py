@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .catalog import REGISTRY
 from .contract import (
@@ -36,6 +36,7 @@ from .contract import (
 )
 
 KNOBS = ("k", "epochs", "batch_size", "warmup_epochs")  # ModelParams a run (or an override) sets for every job
+MAX_JOBS = 200  # one trigger that expands past this is refused: split it, or a typo ran for days
 
 
 class ModelOverride(Strict):
@@ -98,6 +99,16 @@ class RunParams(Strict):
             raise ValueError("lists a value twice")
         return value
 
+    @model_validator(mode="after")
+    def _a_sane_number_of_jobs(self) -> RunParams:
+        jobs = len(self.models) * len(self.datasets) * len(self.seeds) * len(self.stacks)
+        if jobs > MAX_JOBS:
+            raise ValueError(
+                f"{len(self.models)} models x {len(self.datasets)} datasets x {len(self.seeds)} seeds x "
+                f"{len(self.stacks)} stacks = {jobs} jobs, more than {MAX_JOBS} in one run: split it into several runs"
+            )
+        return self
+
     def for_model(self, model: str, name: str):
         """The value of parameter ``name`` for ``model``: its override if set, else the run's."""
         override = self.model_overrides.get(model)
@@ -130,7 +141,7 @@ class RunParams(Strict):
 
 
 def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
-    return parse(RunParams, data, source)
+    return parse(RunParams, data, source, strict=True)
 
 
 def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
