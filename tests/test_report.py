@@ -10,11 +10,11 @@ from ganblr_bench import report, store, trends, views
 
 
 @pytest.fixture
-def recorded(fresh_db, run_folder, tmp_path):
+def recorded(warehouse, run_folder, tmp_path):
     spool = tmp_path / "spool"
-    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=0.5), fresh_db, spool)
-    store.record_paths([run_folder], fresh_db, spool)
-    with psycopg.connect(fresh_db) as conn:
+    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=0.5), warehouse, spool)
+    store.record_paths([run_folder], warehouse, spool)
+    with psycopg.connect(warehouse) as conn:
         trends.detect(conn, "run-1")
         yield conn
 
@@ -59,8 +59,8 @@ def test_html_is_self_contained_and_markdown_has_the_table_and_plots(recorded, t
     assert (ARTIFACTS / "report" / "trends-iris.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cli_report_and_detect(fresh_db, run_folder, tmp_path):
-    env = {"GANBLR_BENCH_DSN": fresh_db, "GANBLR_BENCH_SPOOL": str(tmp_path / "spool")}
+def test_cli_report_and_detect(warehouse, run_folder, tmp_path):
+    env = {"GANBLR_BENCH_DSN": warehouse, "GANBLR_BENCH_SPOOL": str(tmp_path / "spool")}
     for folder in history_runs(run_folder, tmp_path, 6, scale=0.5) + [run_folder]:
         assert cli(["db", "record", str(folder)], **env).returncode in (0,)
     detected = cli(["detect", "--run", "run-1"], **env)
@@ -71,7 +71,7 @@ def test_cli_report_and_detect(fresh_db, run_folder, tmp_path):
     assert missing.returncode == 2 and missing.stderr.startswith("ganblr-bench: no run 'nope' in the warehouse")
 
 
-def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_broke(fresh_db, run_folder, tmp_path):
+def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_broke(warehouse, run_folder, tmp_path):
     """Seeded (the test says so): the real run's iris results copied as the latest stack, with NumPy a
     release newer, GANBLR's fit twice as slow, and GANBLR++ broken, as a canary run would record them."""
     import json
@@ -98,8 +98,8 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
         folder = result_file.parent.with_name(data["job"])
         folder.mkdir()
         (folder / "result.json").write_text(json.dumps(data))
-    store.record_paths([canary], fresh_db, tmp_path / "spool")
-    with psycopg.connect(fresh_db) as conn:
+    store.record_paths([canary], warehouse, tmp_path / "spool")
+    with psycopg.connect(warehouse) as conn:
         built = report.build(conn, "run-1")
     assert built.stacks == ["locked", "latest"]
     assert report.version_changes(built) == [("numpy", built.versions["locked"]["numpy"], "9.9.9")]

@@ -29,10 +29,10 @@ def upgraded(dsn: str) -> str:
     return dsn
 
 
-def test_recording_round_trip_matches_the_result_files(fresh_db, run_folder):
-    outcome = store.record_paths([run_folder], fresh_db, folder=run_folder.parent / "spool-rt")
+def test_recording_round_trip_matches_the_result_files(warehouse, run_folder):
+    outcome = store.record_paths([run_folder], warehouse, folder=run_folder.parent / "spool-rt")
     assert (outcome.recorded, outcome.duplicates, outcome.rejected) == (5, 0, [])
-    with psycopg.connect(fresh_db) as conn:
+    with psycopg.connect(warehouse) as conn:
         for file in run_folder.glob("*/result.json"):
             r = load_result(file)
             row = conn.execute(
@@ -65,12 +65,12 @@ def test_recording_round_trip_matches_the_result_files(fresh_db, run_folder):
         assert run == ("test", 95.5, False, 2)
 
 
-def test_recording_twice_changes_nothing_and_a_rerun_is_a_new_attempt(fresh_db, run_folder, tmp_path):
+def test_recording_twice_changes_nothing_and_a_rerun_is_a_new_attempt(warehouse, run_folder, tmp_path):
     spool = tmp_path / "spool"
-    store.record_paths([run_folder], fresh_db, spool)
-    again = store.record_paths([run_folder], fresh_db, spool)
+    store.record_paths([run_folder], warehouse, spool)
+    again = store.record_paths([run_folder], warehouse, spool)
     assert (again.recorded, again.duplicates) == (0, 5)
-    assert count(fresh_db, "bench.job_results") == 5 and count(fresh_db, "bench.scores") == 4 * 8
+    assert count(warehouse, "bench.job_results") == 5 and count(warehouse, "bench.scores") == 4 * 8
 
     rerun = tmp_path / "run-1"
     shutil.copytree(run_folder, rerun)
@@ -79,40 +79,40 @@ def test_recording_twice_changes_nothing_and_a_rerun_is_a_new_attempt(fresh_db, 
     data["timings"]["fit_s"] += 1.0
     data["timings"]["execution_s"] = round(data["timings"]["fit_s"] + data["timings"]["sample_s"], 4)
     result_file.write_text(json.dumps(data))
-    third = store.record_paths([rerun], fresh_db, spool)
+    third = store.record_paths([rerun], warehouse, spool)
     assert (third.recorded, third.duplicates) == (1, 4)
-    with psycopg.connect(fresh_db) as conn:
+    with psycopg.connect(warehouse) as conn:
         attempts = conn.execute("SELECT attempt FROM bench.job_results WHERE job = 'ganblr-iris-s1' ORDER BY 1")
         assert [a for (a,) in attempts] == [1, 2]
         shown = conn.execute("SELECT attempt, fit_s FROM analytics.job_results WHERE job = 'ganblr-iris-s1'").fetchall()
         assert shown == [(2, data["timings"]["fit_s"])]
 
 
-def test_an_invalid_result_file_is_rejected_by_name_and_field_and_the_rest_recorded(fresh_db, run_folder, tmp_path):
+def test_an_invalid_result_file_is_rejected_by_name_and_field_and_the_rest_recorded(warehouse, run_folder, tmp_path):
     copy = tmp_path / "run-1"
     shutil.copytree(run_folder, copy)
     bad = copy / "ganblrpp-iris-s2" / "result.json"
     data = json.loads(bad.read_text())
     data["resources"]["peak_memory_bytes"] = "lots"
     bad.write_text(json.dumps(data))
-    outcome = store.record_paths([copy], fresh_db, tmp_path / "spool")
+    outcome = store.record_paths([copy], warehouse, tmp_path / "spool")
     assert outcome.recorded == 4
     assert len(outcome.rejected) == 1
     assert str(bad) in outcome.rejected[0] and "resources.peak_memory_bytes" in outcome.rejected[0]
 
 
-def test_unreachable_database_spools_then_replay_records_exactly_once(fresh_db, run_folder, tmp_path):
+def test_unreachable_database_spools_then_replay_records_exactly_once(warehouse, run_folder, tmp_path):
     spool = tmp_path / "spool"
     nowhere = f"postgresql://bench:s3cret-pw@/ganblr_bench?host={tmp_path / 'no-server'}"
     with pytest.raises(store.Spooled) as err:
         store.record_paths([run_folder], nowhere, spool)
     assert "5 result(s) spooled" in str(err.value) and "s3cret-pw" not in str(err.value)
     assert len(list(spool.glob("*.json"))) == 1
-    replayed = store.record([], fresh_db, spool)
+    replayed = store.record([], warehouse, spool)
     assert (replayed.replayed, replayed.recorded) == (5, 5)
     assert list(spool.glob("*.json")) == []
-    assert store.record_paths([run_folder], fresh_db, spool).duplicates == 5
-    assert count(fresh_db, "bench.job_results") == 5
+    assert store.record_paths([run_folder], warehouse, spool).duplicates == 5
+    assert count(warehouse, "bench.job_results") == 5
 
 
 def test_server_stopped_mid_write_loses_nothing_and_doubles_nothing(run_folder, tmp_path):
@@ -152,10 +152,14 @@ def test_server_stopped_mid_write_loses_nothing_and_doubles_nothing(run_folder, 
     database.stop_embedded(pgdata)
 
 
-def test_reader_role_reads_views_only(fresh_db, run_folder, tmp_path, monkeypatch):
+def test_reader_role_reads_views_only(warehouse, run_folder, tmp_path, monkeypatch):
     monkeypatch.setenv(migrate.READER_PASSWORD_ENV, "reader-pw")
-    store.record_paths([run_folder], fresh_db, tmp_path / "spool")
-    reader_dsn = re.sub(r"postgresql://[^@]*@", "postgresql://ganblr_bench_reader:reader-pw@", fresh_db)
+    with psycopg.connect(warehouse) as conn:  # the deploy step sets the reader's password (as a SCRAM verifier)
+        migrate.upgrade(conn)
+        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'ganblr_bench_reader'").fetchone()[0]
+    assert stored.startswith("SCRAM-SHA-256$4096:") and "reader-pw" not in stored
+    store.record_paths([run_folder], warehouse, tmp_path / "spool")
+    reader_dsn = re.sub(r"postgresql://[^@]*@", "postgresql://ganblr_bench_reader:reader-pw@", warehouse)
     with psycopg.connect(reader_dsn, autocommit=True) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == "ganblr_bench_reader"
         assert conn.execute("SELECT count(*) FROM analytics.job_results").fetchone()[0] == 5
@@ -179,11 +183,11 @@ def _documented_columns(view: str) -> list[str]:
     return names
 
 
-def test_each_view_has_the_documented_columns_and_values(fresh_db, run_folder, tmp_path):
-    store.record_paths([run_folder], fresh_db, tmp_path / "spool")
+def test_each_view_has_the_documented_columns_and_values(warehouse, run_folder, tmp_path):
+    store.record_paths([run_folder], warehouse, tmp_path / "spool")
     results = [load_result(f) for f in run_folder.glob("*/result.json")]
     ok = [r for r in results if r.status == "ok"]
-    with psycopg.connect(fresh_db) as conn:
+    with psycopg.connect(warehouse) as conn:
         for view in views.names(conn):
             columns, _ = views.read(conn, view)
             expected = _documented_columns("job_results" if view == "latest_results" else view)
@@ -206,8 +210,8 @@ def test_each_view_has_the_documented_columns_and_values(fresh_db, run_folder, t
         assert len(latest) == 5
 
 
-def test_cli_results_prints_both_models_side_by_side(fresh_db, run_folder, tmp_path):
-    env = {"GANBLR_BENCH_DSN": fresh_db, "GANBLR_BENCH_SPOOL": str(tmp_path / "spool")}
+def test_cli_results_prints_both_models_side_by_side(warehouse, run_folder, tmp_path):
+    env = {"GANBLR_BENCH_DSN": warehouse, "GANBLR_BENCH_SPOOL": str(tmp_path / "spool")}
     from jobs import cli
 
     assert cli(["db", "record", str(run_folder)], **env).returncode == 0

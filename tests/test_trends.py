@@ -49,11 +49,11 @@ def test_bad_thresholds_are_refused():
         trends.Thresholds(window=3, min_history=5)
 
 
-def test_detect_stores_a_slowed_run_as_a_regression_and_ignores_a_steady_one(fresh_db, run_folder, tmp_path):
+def test_detect_stores_a_slowed_run_as_a_regression_and_ignores_a_steady_one(warehouse, run_folder, tmp_path):
     spool = tmp_path / "spool"
-    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=0.5), fresh_db, spool)  # history twice as fast
-    store.record_paths([run_folder], fresh_db, spool)
-    with psycopg.connect(fresh_db) as conn:
+    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=0.5), warehouse, spool)  # history twice as fast
+    store.record_paths([run_folder], warehouse, spool)
+    with psycopg.connect(warehouse) as conn:
         found = trends.detect(conn, "run-1")
         regressions = [d for d in found if d.finding.verdict == "regression"]
         assert {(d.model, d.dataset, d.finding.metric) for d in regressions} >= {

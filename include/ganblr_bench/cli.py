@@ -119,7 +119,7 @@ def _detect(args: argparse.Namespace) -> int:
     from . import database, migrate, trends, views
 
     with database.connect() as conn:
-        migrate.upgrade(conn)
+        migrate.require_current(conn)
         run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
             raise views.ViewError("no runs recorded yet: nothing to compare")

@@ -47,7 +47,11 @@ def _embedded(pgdata: Path):
 
 
 def embedded_dsn(pgdata: Path | None = None, database: str = DATABASE) -> str:
-    """Start (or reuse) the embedded server and return a DSN for ``database``, created if missing."""
+    """Start (or reuse) the embedded server and return a DSN for ``database``, created if missing.
+
+    The embedded server is ours: its metrics database (``ganblr_bench``) is brought up to date here,
+    where a configured database is upgraded at deploy time (``ganblr-bench db upgrade``).
+    """
     import psycopg
 
     server = _embedded(pgdata or home() / "postgres")
@@ -56,7 +60,13 @@ def embedded_dsn(pgdata: Path | None = None, database: str = DATABASE) -> str:
             from psycopg import sql
 
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    return server.get_uri(database)
+    uri = server.get_uri(database)
+    if database == DATABASE:
+        from . import migrate
+
+        with psycopg.connect(uri) as conn:
+            migrate.upgrade(conn)
+    return uri
 
 
 def stop_embedded(pgdata: Path | None = None, wait_s: float = 30) -> bool:

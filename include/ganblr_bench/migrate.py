@@ -87,10 +87,38 @@ def upgrade(conn) -> list[str]:
         if password:
             from psycopg import sql
 
+            verifier = scram_verifier(password)  # DDL text (and server logs) hold the verifier, not the password
             conn.execute(
-                sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(READER_ROLE), sql.Literal(password))
+                sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(READER_ROLE), sql.Literal(verifier))
             )
     return applied_now
+
+
+def require_current(conn) -> None:
+    """Refuse to write into a schema that is not this ganblr-bench's: recording never migrates."""
+    version, known = schema_version(conn), len(migrations())
+    if version != known:
+        raise MigrationError(
+            f"the metrics database is at schema version {version}, this ganblr-bench writes version {known}: "
+            + (
+                "run 'ganblr-bench db upgrade' (a deploy step, with a role that may change the schema)"
+                if version < known
+                else "upgrade ganblr-bench before writing to this database"
+            )
+        )
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores (RFC 5802/7677): the password itself is never sent."""
+    import base64
+    import hmac
+
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}"
 
 
 def schema_version(conn) -> int:

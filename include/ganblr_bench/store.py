@@ -6,6 +6,14 @@ same run and job is kept as the next attempt. A run and its results are written 
 transaction. If the database cannot be reached or fails mid-write, the whole batch goes
 to a spool folder and is recorded by the next ``record`` or ``replay``: nothing is lost,
 nothing is doubled.
+
+An outage and a bad result are told apart: a result the database refuses (a value its
+checks reject) is not an outage, so it is not spooled to fail again forever; it is kept in
+``<spool>/rejected/`` with the reason, named in the outcome, and the rest is recorded. An
+unreadable spool file is moved there too. Recording never migrates (the writer needs no
+DDL rights): the schema is brought up to date at deploy time (``ganblr-bench db upgrade``),
+except the embedded server's, which is ours. Waits are bounded: a lock held elsewhere
+(a migration, an analyst's long query) makes the write time out and spool, not hang.
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ from .rundir import Batch, collect, content_sha256, write_json_atomic
 
 SPOOL_ENV = "GANBLR_BENCH_SPOOL"
 SPOOL_VERSION = 1
+REJECTED_DIR = "rejected"
+# Bounded waits for the writer: a lock held elsewhere times out (and the batch is spooled) instead of hanging.
+WAITS = "-c lock_timeout=30s -c statement_timeout=300s -c idle_in_transaction_session_timeout=300s"
 
 
 class StoreError(RuntimeError):
@@ -113,10 +124,12 @@ class Outcome:
     spooled: int = 0
     replayed: int = 0
     rejected: list[str] = field(default_factory=list)
+    refused: list[tuple[JobResult, str | None, str]] = field(default_factory=list)  # (result, uri, reason)
 
     def add(self, other: Outcome) -> None:
         self.recorded += other.recorded
         self.duplicates += other.duplicates
+        self.rejected += other.rejected
 
     def __str__(self) -> str:
         text = f"recorded {self.recorded}, already there {self.duplicates}"
@@ -129,8 +142,23 @@ class Outcome:
         return text
 
 
+def _refusals():
+    import psycopg
+
+    return psycopg.DataError, psycopg.IntegrityError  # the value, not the database, is the problem
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip()
+    return database.redact(text.splitlines()[0] if text else type(err).__name__)
+
+
 def write_batch(conn, batch: Batch) -> Outcome:
-    """Record one run and its results in one transaction; duplicates are skipped."""
+    """Record one run and its results in one transaction; duplicates are skipped.
+
+    Each result is written under a savepoint: one the database refuses is listed in
+    ``outcome.refused`` with the reason, and the others are recorded.
+    """
     outcome = Outcome()
     with conn.transaction():
         # Serialise writers of the same run, so attempts are numbered without gaps or clashes.
@@ -147,19 +175,29 @@ def write_batch(conn, batch: Batch) -> Outcome:
             if seen[1]:
                 outcome.duplicates += 1
                 continue
-            row = _job_row(batch.run.run_id, seen[0] + 1, result, uri, sha)
-            job_id = conn.execute(_insert("job_results", row, "RETURNING job_result_id"), row).fetchone()[0]
-            scores = [
-                (job_id, s.classifier, metric, getattr(s, metric))
-                for s in result.scores
-                for metric in _SCORE_METRICS
-                if getattr(s, metric) is not None
-            ]
-            if scores:
-                with conn.cursor() as cur:
-                    cur.executemany(_INSERT_SCORE, scores)
+            try:
+                with conn.transaction():  # a savepoint: a refused result does not take the others down
+                    _insert_result(conn, batch.run.run_id, seen[0] + 1, result, uri, sha)
+            except _refusals() as err:
+                outcome.refused.append((result, uri, _reason(err)))
+                outcome.rejected.append(f"{batch.run.run_id}/{result.job}: refused by the database ({_reason(err)})")
+                continue
             outcome.recorded += 1
     return outcome
+
+
+def _insert_result(conn, run_id: str, attempt: int, result: JobResult, uri: str | None, sha: str) -> None:
+    row = _job_row(run_id, attempt, result, uri, sha)
+    job_id = conn.execute(_insert("job_results", row, "RETURNING job_result_id"), row).fetchone()[0]
+    scores = [
+        (job_id, s.classifier, metric, getattr(s, metric))
+        for s in result.scores
+        for metric in _SCORE_METRICS
+        if getattr(s, metric) is not None
+    ]
+    if scores:
+        with conn.cursor() as cur:
+            cur.executemany(_INSERT_SCORE, scores)
 
 
 # ---------------------------------------------------------------- spool
@@ -186,56 +224,104 @@ def _from_payload(data: dict[str, Any], source: str) -> Batch:
 
 def spool(batch: Batch, folder: Path | None = None) -> Path:
     folder = folder or spool_dir()
+    return _write_spool_file(folder, batch.run.run_id, json.dumps(_payload(batch), sort_keys=True))
+
+
+def _write_spool_file(folder: Path, run_id: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_payload(batch), sort_keys=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", batch.run.run_id)[:120]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)[:120]
     path = folder / f"{name}--{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
     write_json_atomic(path, text)
     return path
 
 
+def _quarantine_results(run: RunInfo, refused: list[tuple[JobResult, str | None, str]], folder: Path) -> list[str]:
+    """Keep results the database refused in <spool>/rejected/, with their reasons; return one line each."""
+    if not refused:
+        return []
+    payload = _payload(Batch(run, [(r, uri) for r, uri, _ in refused]))
+    payload["reasons"] = {r.job: reason for r, _, reason in refused}
+    path = _write_spool_file(folder / REJECTED_DIR, run.run_id, json.dumps(payload, sort_keys=True))
+    return [f"{run.run_id}/{r.job}: kept in {path}" for r, _, _ in refused]
+
+
+def _quarantine_file(path: Path, reason: str) -> str:
+    target = path.parent / REJECTED_DIR / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    target.with_suffix(".reason.txt").write_text(reason + "\n")
+    return f"{path}: {reason}; moved to {target}"
+
+
 def replay(conn, folder: Path | None = None) -> Outcome:
-    """Record every spooled batch, oldest first, deleting each file once it is in."""
+    """Record every spooled batch, oldest first, deleting each file once it is in.
+
+    A file that cannot be read as a batch, or whose run the database refuses, moves to
+    <spool>/rejected/ and is named in ``rejected``; the other files are still replayed.
+    """
     outcome = Outcome()
     folder = folder or spool_dir()
-    for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime) if folder.exists() else []:
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    for path in files:
         try:
-            batch = _from_payload(json.loads(path.read_text()), str(path))
-        except (ContractError, KeyError, json.JSONDecodeError) as err:
-            outcome.rejected.append(f"{path}: unreadable spool file, left in place ({err})")
+            data = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON {type(data).__name__}, not a spooled batch")
+            batch = _from_payload(data, str(path))
+        except (ContractError, KeyError, TypeError, ValueError) as err:  # JSON and UTF-8 errors are ValueErrors
+            outcome.rejected.append(_quarantine_file(path, f"unreadable spool file ({err})"))
             continue
-        done = write_batch(conn, batch)
+        try:
+            done = write_batch(conn, batch)
+        except _refusals() as err:
+            outcome.rejected.append(_quarantine_file(path, f"the database refused its run ({_reason(err)})"))
+            continue
         outcome.add(done)
+        outcome.rejected += _quarantine_results(batch.run, done.refused, folder)
         outcome.replayed += len(batch.results)
         path.unlink()
     return outcome
 
 
 def record(batches: list[Batch], dsn: str | None = None, folder: Path | None = None) -> Outcome:
-    """Bring the schema up to date, replay the spool, then record ``batches``.
+    """Replay the spool, then record ``batches`` (the schema must be current: ``migrate.require_current``).
 
-    On any database failure the batches not yet committed are spooled and Spooled is raised.
+    On a database failure the batches not yet committed are spooled and Spooled is raised;
+    results the database refuses are kept in <spool>/rejected/ and named in ``rejected``.
     """
     import psycopg
 
+    folder = folder or spool_dir()
     outcome = Outcome()
     done = 0
     try:
-        with database.connect(dsn) as conn:
-            migrate.upgrade(conn)
+        with database.connect(dsn, autocommit=True, options=WAITS) as conn:
+            migrate.require_current(conn)
             replayed = replay(conn, folder)
             outcome.add(replayed)
-            outcome.replayed, outcome.rejected = replayed.replayed, replayed.rejected
+            outcome.replayed = replayed.replayed
             for batch in batches:
-                outcome.add(write_batch(conn, batch))
+                try:
+                    written = write_batch(conn, batch)
+                except _refusals() as err:  # the run itself is refused: keep all of it aside
+                    written = Outcome(refused=[(r, uri, _reason(err)) for r, uri in batch.results])
+                    written.rejected = [f"{batch.run.run_id}: the database refused the run ({_reason(err)})"]
+                outcome.add(written)
+                outcome.rejected += _quarantine_results(batch.run, written.refused, folder)
                 done += 1
     except (psycopg.Error, database.DatabaseError, migrate.MigrationError) as err:
         pending = batches[done:]  # a failed batch's transaction rolled back: spool all of it
-        paths = [spool(b, folder) for b in pending]
+        try:
+            paths = [spool(b, folder) for b in pending]
+        except OSError as disk:  # e.g. the spool's disk is full: say so; the run folders still hold every result
+            raise StoreError(
+                f"database failed ({_reason(err)}) and the spool {folder} could not be written ({disk.strerror}): "
+                f"nothing was recorded; the results stay in their run folders, 'ganblr-bench db record FOLDER' "
+                f"records them"
+            ) from None
         outcome.spooled = sum(len(b.results) for b in pending)
-        reason = database.redact(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
         raise Spooled(
-            f"database failed ({reason}); {outcome.spooled} result(s) spooled to {paths[0].parent if paths else '-'}: "
+            f"database failed ({_reason(err)}); {outcome.spooled} result(s) spooled to {paths[0].parent if paths else '-'}: "
             f"the next 'ganblr-bench db record' or 'db replay' records them"
         ) from None
     return outcome
