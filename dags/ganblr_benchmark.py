@@ -72,6 +72,16 @@ def _git_sha() -> str | None:
     return out.stdout.strip() or None
 
 
+def _page_url(run_id: str) -> str:
+    """The run's page on the Benchmarks page, for people to click (not a worker's file path)."""
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
+    return f"{base}/ganblr-bench/runs/{quote(run_id, safe='')}"
+
+
 def _docker_client():
     from airflow.providers.docker.hooks.docker import DockerHook
 
@@ -84,6 +94,10 @@ def _docker_client():
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    # A hung run fails after this (and notifies): with one active run, a hang would block every later night.
+    dagrun_timeout=timedelta(seconds=CONF.run_timeout_s),
+    # Any failed step, not only alert, tells someone: the notifiers hang on the run.
+    on_failure_callback=NOTIFIERS,
     params={name: Param(default, **schema) for name, (default, schema) in param_schemas().items()},
     default_args={"owner": "ganblr-bench", "retries": 0},
     tags=["ganblr-bench", "benchmark"],
@@ -114,7 +128,7 @@ def ganblr_benchmark():
         from ganblr_bench import sources
 
         for name in RunPlan(**planned).datasets:
-            sources.fetch(name, cache=CONF.cache)
+            sources.fill_cache(name, cache=CONF.cache)
         return planned["datasets"]
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=60))
@@ -142,13 +156,14 @@ def ganblr_benchmark():
         return built
 
     def docker_branch(model: str, built):
-        from airflow.providers.docker.operators.docker import DockerOperator
+        from bench_operator import BenchDockerOperator
 
         @task(task_id="jobs")
         def container_requests(planned: dict, built: dict) -> list[dict]:
-            return backends.container_requests(RunPlan(**planned), model, {s: f["ref"] for s, f in built.items()})
+            images = {s: f["ref"] for s, f in built.items()}
+            return backends.container_requests(RunPlan(**planned), model, images, SITE)
 
-        return DockerOperator.partial(
+        return BenchDockerOperator.partial(
             task_id="run",
             docker_conn_id=None,
             docker_url=CONF.docker_url,
@@ -171,7 +186,14 @@ def ganblr_benchmark():
             retry_delay=timedelta(seconds=30),
         )
         def run_process(folder: str) -> str:
-            return backends.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
+            from airflow.sdk.exceptions import AirflowFailException
+
+            try:
+                return backends.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
+            except backends.JobFailed as err:
+                if err.retryable:
+                    raise
+                raise AirflowFailException(str(err)) from err  # another try cannot change the verdict
 
         return run_process.expand(folder=job_folders(planned, built))
 
@@ -183,7 +205,8 @@ def ganblr_benchmark():
         folder = Path(plan.folder)
         built = get_current_context()["ti"].xcom_pull(task_ids="build_image")
         if CONF.backend == "docker":
-            backends.settle_containers(_docker_client(), folder, plan.key)
+            for line in backends.settle_containers(_docker_client, folder, plan.key):
+                print(f"unsettled: {line}")
         for job in rundir.missing_results(folder):
             why = "the job did not run: an earlier step (dataset fetch or image build) failed"
             rundir.complete_missing(
@@ -220,7 +243,7 @@ def ganblr_benchmark():
             "report": str(paths["html"]),
         }
 
-    @task(retries=0, execution_timeout=timedelta(minutes=10), on_failure_callback=NOTIFIERS)
+    @task(retries=0, execution_timeout=timedelta(minutes=10))
     def alert(planned: dict, compared: dict) -> None:
         """Fail, naming them, when a figure regressed or a job failed: the run's state tells ops to look.
 
@@ -234,7 +257,7 @@ def ganblr_benchmark():
         lines += [f"job failed: {f}" for f in rundir.failures(folder, "locked")]
         if lines:
             raise RuntimeError(
-                f"{len(lines)} problem(s) in this run (report: {compared['report']}):\n" + "\n".join(lines)
+                f"{len(lines)} problem(s) in this run (report: {_page_url(planned['run_id'])}):\n" + "\n".join(lines)
             )
 
     planned = plan_run()

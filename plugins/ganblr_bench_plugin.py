@@ -1,64 +1,85 @@
-"""The Benchmarks page in Airflow: the latest GANBLR vs GANBLR++ comparison and trend plots.
+"""The Benchmarks page in Airflow: each run's stored comparison report, behind Airflow's login.
 
-Airflow serves plugin FastAPI apps *without* its login, so this page shows benchmark
-figures only, read through the read-only role (``GANBLR_BENCH_READER_DSN``, which can
-read the analytics views and nothing else); it never shows connection details or run
-parameters beyond the public run facts. ``GANBLR_BENCH_PAGE=off`` removes the page.
+The app declares Airflow's own authorization dependency (read access to the benchmark DAG), so
+the page answers 401/403 without a session, like the rest of Airflow. It serves the report the
+pipeline's compare step already wrote (``GANBLR_BENCH_REPORTS/<run key>/report.html``): nothing is
+built or plotted per request, on the api-server that also serves running tasks. The latest run
+is found through the read-only role (``GANBLR_BENCH_READER_DSN``), or, without it, as the newest
+report on disk. ``GANBLR_BENCH_PAGE=off`` removes the page.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import os
+from pathlib import Path
 
+from airflow.api_fastapi.core_api.security import requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import FileResponse
 
 READER_DSN_ENV = "GANBLR_BENCH_READER_DSN"
 PREFIX = "/ganblr-bench"
+DAG_ID = "ganblr_benchmark"
 
-app = FastAPI(title="ganblr-bench", docs_url=None, redoc_url=None, openapi_url=None)
+app = FastAPI(
+    title="ganblr-bench",
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+    dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))],
+)
 
 
-def _page(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Benchmarks</title></head><body>{body}</body></html>",
-        status_code=status,
-    )
+def _reports_root() -> Path:
+    from ganblr_bench import settings
+
+    return settings.load(default_context=Path(__file__).resolve().parents[1]).reports_root
 
 
-def _render(run_id: str | None) -> HTMLResponse:
-    import psycopg
-
-    from ganblr_bench import report, views
-
+def _latest_run_id() -> str | None:
     dsn = os.environ.get(READER_DSN_ENV)
     if not dsn:
-        return _page(f"<p>The Benchmarks page is not configured: set {READER_DSN_ENV} to the read-only role.</p>", 503)
+        return None
+    import psycopg
+
+    from ganblr_bench import views
+
     try:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
-            run_id = run_id or views.latest_run_id(conn)
-            if run_id is None:
-                return _page("<p>No benchmark run has been recorded yet.</p>")
-            return HTMLResponse(report.html_page(report.build(conn, run_id), title="Benchmarks: GANBLR vs GANBLR++"))
-    except views.ViewError as err:
-        return _page(f"<p>{html.escape(str(err))}</p>", 404)
-    except psycopg.Error as err:
-        # The reason may name hosts or users: keep it in the server log, not on an unauthenticated page.
+            return views.latest_run_id(conn)
+    except psycopg.Error as err:  # the reason may name hosts or users: server log only
         logging.getLogger(__name__).warning("Benchmarks page: metrics database unreadable: %s", err)
-        return _page("<p>The metrics database cannot be read right now.</p>", 503)
+        return None
 
 
-@app.get("/", response_class=HTMLResponse)
-def latest() -> HTMLResponse:
-    return _render(None)
+def _report(folder: Path) -> FileResponse:
+    page = folder / "report.html"
+    if not page.is_file():
+        raise HTTPException(404, "no report for this run yet: it is written when the run's compare step ends")
+    return FileResponse(page, media_type="text/html")
 
 
-@app.get("/runs/{run_id}", response_class=HTMLResponse)
-def run(run_id: str) -> HTMLResponse:
-    return _render(run_id)
+@app.get("/")
+def latest() -> FileResponse:
+    from ganblr_bench import rundir
+
+    root = _reports_root()
+    run_id = _latest_run_id()
+    if run_id is not None:
+        return _report(root / rundir.run_key(run_id))
+    written = sorted(root.glob("*/report.html"), key=lambda p: p.stat().st_mtime)
+    if not written:
+        raise HTTPException(404, "no benchmark run has been reported yet")
+    return _report(written[-1].parent)
+
+
+@app.get("/runs/{run_id}")
+def run(run_id: str) -> FileResponse:
+    from ganblr_bench import rundir
+
+    return _report(_reports_root() / rundir.run_key(run_id))  # run_key: no path can leave the reports root
 
 
 class GanblrBenchPlugin(AirflowPlugin):

@@ -7,6 +7,7 @@ import sys
 
 from airflow.dag_processing.dagbag import DagBag
 
+sys.path.append(sys.argv[1])  # as Airflow 3 does for a DAG bundle's folder (the DAG imports bench_operator.py)
 bag = DagBag(dag_folder=sys.argv[1])
 dag = bag.dags.get("ganblr_benchmark")
 report = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "tasks": {}, "params": []}
@@ -14,6 +15,12 @@ if dag is not None:
     report["schedule"] = str(dag.schedule)
     report["max_active_runs"] = dag.max_active_runs
     report["catchup"] = dag.catchup
+    report["dag_callbacks"] = (
+        len(dag.on_failure_callback or [])
+        if isinstance(dag.on_failure_callback, list)
+        else int(dag.on_failure_callback is not None)
+    )
+    report["dagrun_timeout_s"] = dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None
     for t in dag.tasks:
         report["tasks"][t.task_id] = {
             "upstream": sorted(t.upstream_task_ids),

@@ -1,6 +1,7 @@
 """The DAG as Airflow loads it: no import errors, the pipeline's shape, Params that reject bad values."""
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -28,6 +29,7 @@ def probe(tmp_path_factory):
         "PATH": "/usr/bin:/bin",
         "GANBLR_BENCH_RESULTS": str(home / "results"),
         "GANBLR_BENCH_NOTIFIER": "builtins:print",
+        **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a work tree's own core, if set
     }  # any callable stands in for a Slack or e-mail notifier
     out = subprocess.run(
         [airflow_python(), str(ROOT / "tests" / "airflow_probe.py"), str(ROOT / "dags"), json.dumps(confs)],
@@ -52,7 +54,7 @@ def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
     for group in ("ganblr", "ganblrpp"):
         assert tasks[f"{group}.jobs"]["upstream"] == ["build_image", "plan_run"]
         assert tasks[f"{group}.run"]["upstream"] == [f"{group}.jobs"]
-        assert tasks[f"{group}.run"]["type"] == "DockerOperator"
+        assert tasks[f"{group}.run"]["type"] == "BenchDockerOperator"  # DockerOperator, hardened (bench_operator.py)
     assert tasks["build_image"]["upstream"] == ["fetch_datasets", "plan_run"]
     assert set(tasks["record"]["upstream"]) == {"ganblr.run", "ganblrpp.run", "plan_run"}
     assert tasks["record"]["trigger_rule"].lower().endswith("all_done")
@@ -60,9 +62,10 @@ def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
     assert set(tasks["alert"]["upstream"]) == {"compare", "plan_run"}
 
 
-def test_the_notifier_setting_hangs_on_the_alert_step(probe):
-    assert probe["tasks"]["alert"]["callbacks"] == 1
-    assert probe["tasks"]["record"]["callbacks"] == 0
+def test_the_notifiers_hang_on_the_run_so_any_failed_step_and_a_hung_run_tell_someone(probe):
+    assert probe["dag_callbacks"] == 1  # GANBLR_BENCH_NOTIFIER: builtins:print in this probe
+    assert all(t["callbacks"] == 0 for t in probe["tasks"].values())  # not twice for a failed alert
+    assert probe["dagrun_timeout_s"] == 43200
 
 
 def test_retries_where_they_help_and_timeouts_everywhere(probe):

@@ -110,3 +110,10 @@ def test_ganblr_sees_bins_and_ganblrpp_sees_numbers():
     assert q.numeric_columns == ["fLength"] and q.train_x["fWidth"].str.startswith("q").all()
     with pytest.raises(DatasetError, match="numeric_columns names non-numeric or unknown columns \\['class'\\]"):
         datasets.prepare("magic", seed=1, model="ganblr++", numeric_columns=["class"])
+
+
+def test_filling_the_job_cache_skips_packaged_sets_and_verifies_the_others(tmp_path, mirror):
+    assert sources.fill_cache("iris", cache=tmp_path) is None and list(tmp_path.iterdir()) == []
+    filled = sources.fill_cache("car", cache=tmp_path)
+    assert filled.files["data"].path == tmp_path / "car" / "car.data"
+    assert filled.files["data"].sha256 == catalog.get("car").files["data"].sha256

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from airflow_stack import ROOT, AirflowStack
 from jobs import ARTIFACTS, history_runs
 
-from ganblr_bench import database, rundir, store
+from ganblr_bench import database, migrate, rundir, store
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
@@ -36,6 +38,12 @@ def stack(tmp_path_factory, pg_server):
     pgdata = Path(socket_dir)
     metadata = database.embedded_dsn(pgdata, "airflow").replace("postgresql://", "postgresql+psycopg://", 1)
     metrics = database.embedded_dsn(pgdata, "metrics_e2e")
+    os.environ[migrate.READER_PASSWORD_ENV] = "reader-pw"
+    try:
+        with psycopg.connect(metrics) as conn:  # the deploy step: schema, roles, the reader's password
+            migrate.upgrade(conn)
+    finally:
+        del os.environ[migrate.READER_PASSWORD_ENV]
     results, cache = home / "results", home / "cache"
     results.mkdir()
     conn_json = json.dumps(
@@ -135,7 +143,7 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
     stack.first_run_folder = stack.results / rundir.run_key(run["dag_run_id"])
 
 
-def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack):
+def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack, fault_row):
     conf = SMALL | {"model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
     run = {"dag_run_id": "manual__oom_triggered_from_the_cli"}
     triggered = stack.trigger_cli(conf, run["dag_run_id"])
@@ -160,6 +168,9 @@ def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_compl
         ]
     assert rows == {"ganblr": "ok", "ganblr++": "oom"}
     assert "memory" in error
+    tries = [m["try_number"] for m in stack.mapped_instances(run["dag_run_id"], "ganblrpp.run")]
+    assert tries == [1]  # an OOM kill is not retried: the same limit would kill it again
+    fault_row("OOM kill of one job (real, 150m limit)", "oom, not retried", (0, len(rows)), "the other branch ok")
 
 
 def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path):
@@ -183,10 +194,35 @@ def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path
             (run["dag_run_id"],),
         ).fetchall()
     assert flagged == [("ganblr", "execution_s"), ("ganblr++", "execution_s")]
+    assert f"report: {stack.base}/ganblr-bench/runs/" in log  # the alert names the run's page, not a file path
+    stack.last_run_id = run["dag_run_id"]
 
 
-def test_benchmarks_page_shows_both_models_and_plots_in_a_browser(stack, tmp_path):
-    url = f"{stack.base}/ganblr-bench/"
+def _page(stack, path: str, token: str | None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{stack.base}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(errors="replace")
+
+
+def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp_path):
+    for path in ("/ganblr-bench/", f"/ganblr-bench/runs/{stack.last_run_id}"):
+        code, body = _page(stack, path, None)
+        assert code in (401, 403) and "GANBLR" not in body, (path, code)
+    code, page = _page(stack, "/ganblr-bench/", stack.token())
+    assert code == 200 and "GANBLR vs GANBLR++" in page and "execution (fit + sample)" in page
+    stored = (stack.results / rundir.run_key(stack.last_run_id) / "report" / "report.html").read_text()
+    assert page == stored  # served as the pipeline wrote it, not built per request
+    assert page.count("data:image/png;base64,") >= 1 and "regressed" in page
+    assert "password" not in page.lower() and "postgresql://" not in page
+    code, _ = _page(stack, "/ganblr-bench/runs/no-such-run", stack.token())
+    assert code == 404
+    # What a logged-in browser shows: the served page, rendered by headless Chromium.
+    saved = tmp_path / "page.html"
+    saved.write_text(page)
     chromium = [
         "chromium",
         "--headless",
@@ -200,13 +236,11 @@ def test_benchmarks_page_shows_both_models_and_plots_in_a_browser(stack, tmp_pat
         f"--user-data-dir={tmp_path / 'profile'}",
         "--window-size=1400,2200",
     ]
-    dom = subprocess.run(chromium + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    assert "GANBLR vs GANBLR++" in dom and "GANBLR++" in dom and "execution (fit + sample)" in dom
-    assert dom.count("data:image/png;base64,") >= 1 and "regressed" in dom
-    assert "password" not in dom.lower() and "postgresql://" not in dom
+    dom = subprocess.run(chromium + ["--dump-dom", saved.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "GANBLR vs GANBLR++" in dom and "execution (fit + sample)" in dom
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "benchmarks-page.png"
-    subprocess.run(chromium + [f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    subprocess.run(chromium + [f"--screenshot={shot}", saved.as_uri()], capture_output=True, timeout=120)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plugins = stack.get("/api/v2/plugins")
     assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])

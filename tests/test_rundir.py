@@ -22,7 +22,7 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
         kind="manual",
         backend="docker",
     )
-    assert Path(planned.folder).name == "manual__2026-01-01T00_00_00_00_00"
+    assert Path(planned.folder).name.startswith("manual__2026-01-01T00_00_00_00_00-")  # + a hash of the id
     assert planned.jobs == {
         "ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
         "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"],
@@ -70,3 +70,39 @@ def test_complete_missing_failures_and_finish(tmp_path):
     assert rundir.missing_results(Path(planned.folder)) == ["ganblr-iris-s1"]
     assert rundir.failures(Path(planned.folder)) == ["ganblr-iris-s0: oom: killed for memory"]
     assert rundir.finish_run(Path(planned.folder)).finished_at is not None
+
+
+def test_run_keys_never_collide_and_clean_ids_stay_as_they_are():
+    keys = {rundir.run_key(r) for r in ("a:b", "a;b", "a b", "a_b")}
+    assert len(keys) == 4 and "a_b" in keys
+    assert all("/" not in rundir.run_key(r) and rundir.run_key(r) not in ("", ".", "..") for r in ("../..", "/", ""))
+
+
+def test_planning_again_moves_an_earlier_result_aside(tmp_path):
+    """A cleared task plans the run again: an old result must not stand in for the new try."""
+    params = {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0]}
+    first = rundir.plan_run(params, "r3", tmp_path)
+    rundir.complete_missing(Path(first.folder), "ganblr-iris-s0", "failed", "first try")
+    rundir.plan_run(params, "r3", tmp_path)
+    job = Path(first.folder) / "ganblr-iris-s0"
+    assert rundir.missing_results(Path(first.folder)) == ["ganblr-iris-s0"]
+    assert json.loads((job / "result.superseded-1.json").read_text())["error"] == "first try"
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"memory_limit": "1k"}, "memory_limit: must be between 64m and 4096g, not 1k"),
+        ({"memory_limit": "99999999999g"}, "memory_limit: must be between 64m and 4096g"),
+        ({"model_overrides": {"ganblr++": {"memory_limit": "10m"}}}, "model_overrides.ganblr++.memory_limit"),
+        ({"epochs": "7"}, "epochs: Input should be a valid integer"),
+        ({"force_rebuild": "yes"}, "force_rebuild: Input should be a valid boolean"),
+        ({"seeds": list(range(100)), "datasets": ["iris", "car", "adult"]}, "= 600 jobs, more than 200 in one run"),
+        ({"stacks": ["latest"]}, "stacks: 'latest' needs the docker backend"),
+    ],
+)
+def test_parameters_that_would_hurt_are_refused_naming_the_field_before_anything_is_written(tmp_path, params, words):
+    with pytest.raises(ContractError) as err:
+        rundir.plan_run(params, "r4", tmp_path, backend="process")
+    assert words in str(err.value)
+    assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,7 @@
 """The benchmark job run for real, without Docker: the real models on real data."""
 
+import time
+
 import pandas as pd
 import pytest
 from jobs import SMALL, assert_complete, read, run_cli, write_spec
@@ -97,3 +99,25 @@ def test_a_timeout_a_library_rewraps_is_still_a_timeout():
             raise RuntimeError("wrapped") from err
     assert deadline.expired and deadline.message == "job exceeded its timeout of 0.05 s"
     assert issubclass(JobTimeout, BaseException) and not issubclass(JobTimeout, Exception)
+
+
+def test_a_job_that_swallows_every_stop_is_still_ended_at_its_deadline(tmp_path):
+    """A library with ``except BaseException: pass`` in its loop: the deadline re-fires every second,
+    and after the grace period its last resort ends the process (a real process, really stuck)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, time\n"
+        "from ganblr_bench.runner import Deadline\n"
+        "d = Deadline(0.3, grace=1.5, last_resort=lambda: os._exit(7))\n"
+        "with d:\n"
+        "    while True:\n"
+        "        try:\n"
+        "            time.sleep(0.05)\n"
+        "        except BaseException:\n"
+        "            pass\n"
+    )
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert proc.returncode == 7 and time.monotonic() - started < 30

@@ -17,12 +17,35 @@ from pathlib import Path
 from . import rundir
 from .contract import IMAGE_ENV, RunPlan
 
-CONTAINER_RESULTS, CONTAINER_CACHE = "/results", "/data/cache"
+CONTAINER_JOB, CONTAINER_CACHE = "/job", "/data/cache"
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
 
 
 class JobFailed(RuntimeError):
-    """The job ended without status ok; its result.json says why."""
+    """The job ended without status ok; its result.json says why.
+
+    ``retryable`` is False when running it again cannot help: the job reached a verdict of its own
+    (failed, timeout, oom, bad spec); True when it died for a reason outside it.
+    """
+
+    def __init__(self, message: str, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+# Exit codes of a job whose outcome another try cannot change: 1 the job failed, timed out or ran out of
+# memory and wrote its result; 2 the spec is bad; 137 the kernel's OOM killer (the same limit kills again).
+DETERMINISTIC_EXITS = (1, 2, 137)
+
+# What a job container may do: nothing but compute and write its own folder.
+HARDENING = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": 512,
+    "read_only": True,
+    "tmpfs": {"/tmp": "rw,nosuid,nodev,size=512m"},  # MPLCONFIGDIR and library scratch; counted in the memory limit
+}
+LOG_LIMITS = {"max-size": "20m", "max-file": "3"}
 
 
 # ---------------------------------------------------------------- docker
@@ -38,25 +61,27 @@ class DockerSite:
 
 
 def container_options(site: DockerSite) -> dict:
-    """What every job container gets: no network, the results root, the cache read-only, our user."""
-    from docker.types import Mount
-
+    """What every job container gets: no network, our user, bounded logs (mounts are per job)."""
     return {
         "network_mode": "none",
         "mount_tmp_dir": False,
         # Containers stay until settle() has read how they ended (OOM kill, stop), then it removes them.
         "auto_remove": "never",
         "user": site.user,
-        "mounts": [
-            Mount(CONTAINER_RESULTS, str(site.host_results_root), type="bind"),
-            Mount(CONTAINER_CACHE, str(site.host_cache), type="bind", read_only=True),
-        ],
+        "log_opts_max_size": LOG_LIMITS["max-size"],
+        "log_opts_max_file": LOG_LIMITS["max-file"],
     }
 
 
-def container_requests(plan: RunPlan, model: str, images: dict[str, str]) -> list[dict]:
+def host_config_extras(mem_limit: str) -> dict:
+    """Host-config options DockerOperator 4.6.1 does not expose: hardening, and swap capped at the limit."""
+    return {**HARDENING, "memswap_limit": mem_limit}
+
+
+def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: DockerSite) -> list[dict]:
     """Per job of ``model``: the container to start (image by the job's stack, command, name, labels, limit).
 
+    A job sees its own folder (read-write) and the dataset cache (read-only), nothing else of the results.
     A job whose stack has no image (its build failed, see ``fail_stack``) already has its result: no container.
     """
     requests = []
@@ -64,11 +89,21 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str]) -> lis
         ref = images.get(plan.stacks.get(job, "locked"))
         if ref is None:
             continue
-        folder = f"{CONTAINER_RESULTS}/{plan.key}/{job}"
+        folder = CONTAINER_JOB
         requests.append(
             {
                 "image": ref,
                 "command": ["run", "--spec", f"{folder}/{rundir.SPEC_FILE}", "--out", folder],
+                "mounts": [
+                    {
+                        "Target": CONTAINER_JOB,
+                        "Source": str(site.host_results_root / plan.key / job),
+                        "Type": "bind",
+                        "ReadOnly": False,
+                    },
+                    {"Target": CONTAINER_CACHE, "Source": str(site.host_cache), "Type": "bind", "ReadOnly": True},
+                ],
+                "host_config_extras": host_config_extras(plan.memory_limits[model]),
                 "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
                 "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
                 "mem_limit": plan.memory_limits[model],
@@ -86,41 +121,68 @@ def fail_stack(plan: RunPlan, stack: str, error: str) -> list[str]:
     return jobs
 
 
-def settle_containers(client, folder: Path, key: str) -> None:
-    """Write results for jobs whose container died (OOM kill, stop, crash), then remove the run's containers."""
+def settle_containers(connect, folder: Path, key: str) -> list[str]:
+    """Write results for jobs whose container died (OOM kill, stop, crash), then remove the run's containers.
+
+    ``connect()`` returns the engine's client. If the engine does not answer, the jobs still without a
+    result are recorded as failed with that cause (nothing is left unrecorded); returns one line per such job.
+    """
     missing = rundir.missing_results(folder)
-    containers = client.containers(all=True, filters={"label": f"{RUN_LABEL}={key}"})
-    latest = {}
-    for c in sorted(containers, key=lambda c: c["Created"]):
-        latest[c["Labels"].get(JOB_LABEL)] = c
-    for job in missing:
-        if job in latest:
-            state = client.inspect_container(latest[job]["Id"])["State"]
-            logs = client.logs(latest[job]["Id"], tail=5).decode(errors="replace")
-            status, error = rundir.classify_exit(state.get("OOMKilled", False), state.get("ExitCode"), logs)
-            rundir.complete_missing(folder, job, status, error)
-    for c in containers:
-        client.remove_container(c["Id"], force=True)
+    try:
+        client = connect()
+        containers = client.containers(all=True, filters={"label": f"{RUN_LABEL}={key}"})
+        latest = {}
+        for c in sorted(containers, key=lambda c: c["Created"]):
+            latest[c["Labels"].get(JOB_LABEL)] = c
+        for job in missing:
+            if job in latest:
+                state = client.inspect_container(latest[job]["Id"])["State"]
+                logs = client.logs(latest[job]["Id"], tail=5).decode(errors="replace")
+                status, error = rundir.classify_exit(state.get("OOMKilled", False), state.get("ExitCode"), logs)
+                rundir.complete_missing(folder, job, status, error)
+        for c in containers:
+            client.remove_container(c["Id"], force=True)
+    except Exception as err:  # requests' ConnectionError, docker's APIError: the engine is gone or broken
+        why = f"the job's container could not be inspected: the Docker engine did not answer ({type(err).__name__})"
+        lines = []
+        for job in rundir.missing_results(folder):
+            rundir.complete_missing(folder, job, "failed", why)
+            lines.append(f"{job}: {why}")
+        return lines
+    return []
 
 
 # ---------------------------------------------------------------- process
+
+# What a job process inherits: the basics and the numeric libraries' settings (they change results),
+# never the scheduler's secrets (database passwords, tokens).
+PROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
+PROCESS_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_")
+
+
+def process_env(cache: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    environ = os.environ if environ is None else environ
+    env = {k: v for k, v in environ.items() if k in PROCESS_ENV or k.startswith(PROCESS_ENV_PREFIXES)}
+    return env | {"GANBLR_BENCH_CACHE": str(cache), "GANBLR_BENCH_OFFLINE": "1"}
 
 
 def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) -> str:
     """Run one job as a local process; write its result if it left none; raise JobFailed unless it ended ok."""
     job = Path(job_folder)
-    env = dict(os.environ, GANBLR_BENCH_CACHE=str(cache), GANBLR_BENCH_OFFLINE="1")
-    proc = subprocess.run(
-        [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout_s,
-    )
+    command = [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)]
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, env=process_env(cache), timeout=timeout_s)
+    except subprocess.TimeoutExpired:  # the process was killed: a timeout, not a crash
+        rundir.complete_missing(
+            job.parent, job.name, "timeout", f"the job ran past its task's {timeout_s:g} s and was stopped"
+        )
+        raise JobFailed(f"job {job.name} timed out after {timeout_s:g} s", retryable=False) from None
     print(proc.stdout[-4000:], proc.stderr[-4000:])
-    if not rundir.has_result(job):
+    wrote_its_own = rundir.has_result(job)
+    if not wrote_its_own:
         status, error = rundir.classify_exit(False, proc.returncode, proc.stderr)
         rundir.complete_missing(job.parent, job.name, status, error)
     if proc.returncode != 0:
-        raise JobFailed(f"job {job.name} did not succeed (exit code {proc.returncode}); see result.json")
+        retryable = not wrote_its_own and proc.returncode not in DETERMINISTIC_EXITS
+        raise JobFailed(f"job {job.name} did not succeed (exit code {proc.returncode}); see result.json", retryable)
     return job.name

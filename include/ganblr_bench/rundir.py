@@ -8,10 +8,13 @@ Layout of a run folder (under the results root, one per run)::
     <results root>/<run key>/<job>/synthetic.csv     the sample it generated
     <results root>/<run key>/report/                 the run's comparison report
 
-The run key is the run id made safe for paths and container names. A job killed from
+The run key is the run id made safe for paths and container names (with a short hash of
+the id whenever that changed it, so two run ids never share a folder). A job killed from
 outside (out of memory, stopped, crashed before writing) leaves no result.json;
 ``complete_missing`` writes one from what the backend saw, so every planned job ends
-as a recorded row. Nothing else in the package knows these names.
+as a recorded row. A result from an earlier try never stands in for a later one: planning
+and each job's start move an existing result.json aside (``retire_result``). Nothing else
+in the package knows these names.
 """
 
 from __future__ import annotations
@@ -46,16 +49,33 @@ REPORT_DIR = "report"
 
 
 def run_key(run_id: str) -> str:
-    key = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("._-")
-    return key[:120] or "run"
+    key = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("._-")[:120]
+    if not key or key != run_id:  # "a:b", "a;b" and "a b" must not share a folder
+        key = f"{key or 'run'}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
+    return key
+
+
+def retire_result(job_folder: Path) -> Path | None:
+    """Move a job's result.json aside (result.superseded-N.json): a new try starts with no result."""
+    current = Path(job_folder) / RESULT_FILE
+    if not current.exists():
+        return None
+    n = len(list(Path(job_folder).glob("result.superseded-*.json"))) + 1
+    target = current.with_name(f"result.superseded-{n}.json")
+    os.replace(current, target)
+    return target
 
 
 def write_json_atomic(path: Path, payload: str) -> None:
     """Write so that a reader sees the old file or the whole new one, never half of one."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(payload)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(payload)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
 
 
 def host_facts() -> HostFacts:
@@ -109,6 +129,7 @@ def plan_run(
     for spec in specs:
         job_dir = folder / spec.name
         job_dir.mkdir(exist_ok=True)
+        retire_result(job_dir)  # a run planned again (a cleared task) starts with no result
         write_json_atomic(job_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         jobs[spec.model].append(spec.name)
     return RunPlan(

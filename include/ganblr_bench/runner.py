@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import __version__, measure, metrics
 from .contract import IMAGE_ENV, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
-from .rundir import RESULT_FILE, SYNTHETIC_FILE, write_json_atomic
+from .rundir import RESULT_FILE, SYNTHETIC_FILE, retire_result, write_json_atomic
 
 _PACKAGES = (
     "ganblr",
@@ -54,20 +54,30 @@ def versions() -> dict[str, str]:
 
 
 class Deadline:
-    """Raise JobTimeout in the main thread ``seconds`` after entering (checked between Python steps)."""
+    """Raise JobTimeout in the main thread ``seconds`` after entering, and again every second until the
+    block is left (checked between Python steps).
 
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds, self.expired = seconds, False
+    A library may swallow one JobTimeout (a broad ``except BaseException`` in a training loop) and go on;
+    it meets the next. If the block still runs ``grace`` seconds past the deadline, ``last_resort()``
+    is called: the runner writes the timeout result and ends the process, which nothing can swallow.
+    """
+
+    def __init__(self, seconds: float | None, grace: float = 30.0, last_resort=None) -> None:
+        self.seconds, self.grace, self.last_resort = seconds, grace, last_resort
+        self.expired, self._expired_at = False, 0.0
         self.message = f"job exceeded its timeout of {seconds:g} s" if seconds else ""
 
     def _expire(self, signum, frame) -> None:
-        self.expired = True
+        if not self.expired:
+            self.expired, self._expired_at = True, time.monotonic()
+        elif self.last_resort is not None and time.monotonic() - self._expired_at >= self.grace:
+            self.last_resort()
         raise JobTimeout(self.message)
 
     def __enter__(self) -> Deadline:
         if self.seconds:
             self._previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)  # then every second until left
         return self
 
     def __exit__(self, *exc) -> None:
@@ -153,7 +163,8 @@ def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
         return "oom", "MemoryError: the job ran out of memory"
     if deadline.expired:  # the timeout, re-raised by a library as another error
         return "timeout", f"{deadline.message} (surfaced as {type(err).__name__})"
-    return "failed", f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
+    text = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc(limit=-8))
+    return "failed", text.replace("\x00", "\\x00")  # a NUL cannot be stored as text
 
 
 def _environment() -> Environment:
@@ -171,35 +182,45 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     process_started = process_started or measure.process_start_time()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    retire_result(out_dir)  # if this try is killed, no earlier try's result may stand in for it
     started_at = _now()
     watch, progress = measure.Stopwatch(), _Progress()
+
+    def finish(status: str, error: str | None) -> JobResult:
+        timings = progress.timings | {f"{k}_s": v for k, v in watch.seconds.items()}
+        if "fit_s" in timings and "sample_s" in timings:
+            timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
+        resources, timings["wall_s"] = measure.usage(process_started)
+        result = JobResult(
+            job=spec.name,
+            spec=spec,
+            status=status,
+            error=error,
+            started_at=started_at,
+            finished_at=_now(),
+            timings=Timings(**timings),
+            resources=resources,
+            scores=progress.scores,
+            dataset=progress.facts,
+            environment=_environment(),
+            artifacts=progress.artifacts,
+        )
+        write_json_atomic(out_dir / RESULT_FILE, result.model_dump_json(indent=2))
+        return result
+
+    def last_resort() -> None:  # the job swallowed every stop for the grace period: record it, end the process
+        finish("timeout", f"{deadline.message}; the job ignored the stop, so the runner ended its process")
+        print(f"{spec.name}: timeout: {deadline.message} (ended by the runner)", flush=True)
+        os._exit(1)
+
+    deadline = Deadline(spec.timeout_s, last_resort=last_resort)
     status, error = "ok", None
-    deadline = Deadline(spec.timeout_s)
     try:
         with deadline:
             _work(spec, out_dir, progress, watch, process_started)
     except (JobTimeout, Exception) as err:  # a model crash is a result, recorded with its cause
         status, error = _outcome(err, deadline)
-    timings = progress.timings | {f"{k}_s": v for k, v in watch.seconds.items()}
-    if "fit_s" in timings and "sample_s" in timings:
-        timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
-    resources, timings["wall_s"] = measure.usage(process_started)
-    result = JobResult(
-        job=spec.name,
-        spec=spec,
-        status=status,
-        error=error,
-        started_at=started_at,
-        finished_at=_now(),
-        timings=Timings(**timings),
-        resources=resources,
-        scores=progress.scores,
-        dataset=progress.facts,
-        environment=_environment(),
-        artifacts=progress.artifacts,
-    )
-    write_json_atomic(out_dir / RESULT_FILE, result.model_dump_json(indent=2))
-    return result
+    return finish(status, error)
 
 
 def summary(result: JobResult) -> str:

@@ -12,9 +12,10 @@
 | GANBLR_BENCH_SCHEDULE | 0 2 * * * | cron of the nightly run; `none` for manual runs only |
 | DOCKER_HOST | unix:///var/run/docker.sock | the Docker engine that builds and runs |
 | GANBLR_BENCH_TASK_TIMEOUT_S | 10800 | hard ceiling of one job task; jobs stop themselves at the run's job_timeout_s |
+| GANBLR_BENCH_RUN_TIMEOUT_S | 43200 | a run still going after this fails (and notifies): a hang must not block later nights |
 | GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written (also kept in the run folder) |
 | GANBLR_BENCH_THRESHOLDS | (trends.Thresholds defaults) | JSON, e.g. {"window": 10, "min_history": 5, "z_threshold": 3.0} |
-| GANBLR_BENCH_NOTIFIER | none | "module:attribute": an Airflow notifier (or list of them) called when the alert step fails |
+| GANBLR_BENCH_NOTIFIER | none | "module:attribute": an Airflow notifier (or list of them) called when a run fails |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Settings:
     schedule: str | None
     docker_url: str
     task_timeout_s: float
+    run_timeout_s: float
     reports_root: Path
     thresholds: dict
     notifier: str | None
@@ -56,10 +58,8 @@ def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
     schedule = env.get("GANBLR_BENCH_SCHEDULE", "0 2 * * *").strip()
     results = Path(env.get("GANBLR_BENCH_RESULTS") or "var/results").resolve()
     cache = Path(env.get("GANBLR_BENCH_CACHE") or cache_dir()).resolve()
-    try:
-        timeout = float(env.get("GANBLR_BENCH_TASK_TIMEOUT_S", "10800"))
-    except ValueError:
-        raise SettingsError("GANBLR_BENCH_TASK_TIMEOUT_S must be a number of seconds") from None
+    timeout = _seconds(env, "GANBLR_BENCH_TASK_TIMEOUT_S", "10800")
+    run_timeout = _seconds(env, "GANBLR_BENCH_RUN_TIMEOUT_S", "43200")
     return Settings(
         backend=backend,
         results_root=results,
@@ -71,10 +71,21 @@ def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
         schedule=None if schedule.lower() == "none" else schedule,
         docker_url=env.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
         task_timeout_s=timeout,
+        run_timeout_s=run_timeout,
         reports_root=Path(env.get("GANBLR_BENCH_REPORTS") or "var/reports").resolve(),
         thresholds=_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")),
         notifier=env.get("GANBLR_BENCH_NOTIFIER") or None,
     )
+
+
+def _seconds(env, name: str, default: str) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name} must be a positive, finite number of seconds")
+    return value
 
 
 def _thresholds(text: str) -> dict:

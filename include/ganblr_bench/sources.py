@@ -142,6 +142,17 @@ def fetch(name: str, **kwargs) -> DatasetFiles:
     return DatasetFiles(info, {role: fetch_file(info, f, **kwargs) for role, f in info.files.items()})
 
 
+def fill_cache(name: str, cache: Path | None = None) -> DatasetFiles | None:
+    """Put a dataset's verified files in the cache job containers mount read-only (they have no network).
+
+    A dataset packaged with the model stack (Iris, inside scikit-learn) ships in the image and the
+    job's venv: there is nothing to fetch, and the scheduler, which lacks that stack, need not find it.
+    """
+    if info_for(name).package:
+        return None
+    return fetch(name, cache=cache)
+
+
 def info_for(name: str) -> DatasetInfo:
     try:
         return get(name)
