@@ -75,8 +75,9 @@ def test_retries_where_they_help_and_timeouts_everywhere(probe):
     assert all(t["timeout_s"] for name, t in tasks.items() if name not in ("plan_run", "ganblr.jobs", "ganblrpp.jobs"))
 
 
-def test_params_accept_good_confs_and_name_the_bad_field(probe):
+def test_params_accept_good_confs_and_name_the_bad_field(probe, fault_row):
     results = probe["params"]
     assert results[:2] == ["ok", "ok"]
     for (conf, word), verdict in zip(BAD, results[2:]):
         assert verdict.startswith("ParamValidationError") and word in verdict, (conf, verdict)
+    fault_row("bad parameters in the trigger form (Params)", f"{len(BAD)} refused, each naming its field", (0, 0), "-")

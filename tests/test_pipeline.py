@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -65,11 +66,16 @@ def stack(tmp_path_factory, pg_server):
             "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
             "GANBLR_BENCH_READER_PASSWORD": "reader-pw",
             "GANBLR_BENCH_READER_DSN": f"postgresql://ganblr_bench_reader:reader-pw@/metrics_e2e?host={socket_dir}",
+            # A real notifier (tests/notify_probe.py) on the DAG: it writes down every failed run.
+            "GANBLR_BENCH_NOTIFIER": "notify_probe:record_failure",
+            "GANBLR_BENCH_TEST_NOTIFIED": str(home / "notified.txt"),
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "tests"), os.environ.get("PYTHONPATH")) if p),
         },
     )
     stack.start()
     stack.metrics = metrics
     stack.results = results
+    stack.notified = home / "notified.txt"
     yield stack
     stack.stop()
 
@@ -170,6 +176,12 @@ def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_compl
     assert "memory" in error
     tries = [m["try_number"] for m in stack.mapped_instances(run["dag_run_id"], "ganblrpp.run")]
     assert tries == [1]  # an OOM kill is not retried: the same limit would kill it again
+    told = stack.wait_for(
+        lambda: stack.notified.exists() and run["dag_run_id"] in stack.notified.read_text(),
+        120,
+        "the DAG's failure notifier to be called",
+    )
+    assert told  # the notifier hangs on the run: a failed run tells someone
     fault_row("OOM kill of one job (real, 150m limit)", "oom, not retried", (0, len(rows)), "the other branch ok")
 
 
@@ -246,9 +258,12 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
     assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])
 
 
-def test_bad_parameters_are_refused_before_anything_runs(stack):
+def test_bad_parameters_are_refused_before_anything_runs(stack, fault_row):
+    before = len(stack.get("/api/v2/dags/ganblr_benchmark/dagRuns")["dag_runs"])
     code, body = stack.trigger(SMALL | {"epochs": 0})
     assert code == 400 and "epochs" in str(body)
+    assert len(stack.get("/api/v2/dags/ganblr_benchmark/dagRuns")["dag_runs"]) == before  # no run was created
+    fault_row("bad parameter through the REST API", "HTTP 400 naming the field, no run", (0, 0), "-")
 
 
 def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compares_them(stack):
@@ -270,7 +285,7 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     assert finished["state"] == "success", tis  # the canary warns; it does not fail the nightly run
     with psycopg.connect(stack.metrics) as conn:
         rows = conn.execute(
-            "SELECT job, stack, status, error, versions->>'numpy', image FROM analytics.job_results "
+            "SELECT job, stack, status, error, versions->>'numpy', job_image FROM analytics.job_results "
             "WHERE run_id = %s ORDER BY stack, job",
             (run["dag_run_id"],),
         ).fetchall()
@@ -289,3 +304,43 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     log = stack.task_log(run["dag_run_id"], "build_image")
     assert "latest image ganblr-bench:inputs-" in log or "the latest stack's image did not build" in str(rows)
     print(f"\ncanary: {[(r[0], r[2], r[4]) for r in rows]}")
+
+
+def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry(stack, fault_row):
+    """A real fault: the engine is stopped (scripts/docker-engine.sh stop) while GANBLR++'s container
+    fits, then started again. The job task loses its engine, is retried (an engine outage is what a
+    retry is for) and completes; every job is recorded once, and the other branch is untouched."""
+    conf = SMALL | {"model_overrides": {"ganblr++": {"epochs": 300}}}  # GANBLR++ fits long enough to be hit
+    code, run = stack.trigger(conf)
+    assert code == 200, run
+    job = "ganblrpp-adult-s0"
+
+    def fitting():
+        ps = subprocess.run(
+            ["docker", "ps", "-q", "--filter", f"label=io.ganblr-bench.job={job}"], capture_output=True, text=True
+        )
+        return ps.returncode == 0 and ps.stdout.strip()
+
+    stack.wait_for(fitting, 600, f"{job}'s container to run")
+    time.sleep(10)  # into the fit
+    engine = ROOT / "scripts" / "docker-engine.sh"
+    pid = int(Path("/var/lib/ganblr-bench-docker/dockerd.pid").read_text())
+    subprocess.run([str(engine), "stop"], check=True)
+    stack.wait_for(lambda: not Path(f"/proc/{pid}").exists(), 120, "the engine to stop")
+    time.sleep(5)
+    subprocess.run([str(engine), "start"], check=True, timeout=120)
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    retried = [m["try_number"] for m in stack.mapped_instances(run["dag_run_id"], "ganblrpp.run")]
+    assert finished["state"] == "success" and retried == [2], (tis, retried)
+    with psycopg.connect(stack.metrics) as conn:
+        recorded = conn.execute(
+            "SELECT job, status, attempt FROM bench.job_results WHERE run_id = %s ORDER BY job", (run["dag_run_id"],)
+        ).fetchall()
+    assert recorded == [("ganblr-adult-s0", "ok", 1), (job, "ok", 1)]
+    fault_row(
+        "Docker engine stopped while a job fits (real)",
+        "job retried on the engine's return, ok",
+        (0, len(recorded)),
+        "the other branch ok",
+    )

@@ -61,7 +61,7 @@ def test_a_job_past_its_timeout_is_a_timeout_result(tmp_path):
     assert "timeout" in out
 
 
-def test_a_corrupt_dataset_is_a_failed_result_naming_it(tmp_path):
+def test_a_corrupt_dataset_is_a_failed_result_naming_it(tmp_path, fault_row):
     bad = tmp_path / "mirror" / "car"
     bad.mkdir(parents=True)
     (bad / "car.data").write_text("vhigh,vhigh,2,2,small,low,unacc\n")
@@ -75,6 +75,7 @@ def test_a_corrupt_dataset_is_a_failed_result_naming_it(tmp_path):
     result = read(tmp_path / "out")
     assert code == 1 and result.status == "failed"
     assert "dataset car: car.data from mirror" in result.error and result.scores == []
+    fault_row("a job that fails (a substituted data file)", "failed, naming the file", (0, 0), "-")
 
 
 def test_a_bad_spec_exits_2_before_any_work(tmp_path):

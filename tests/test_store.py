@@ -115,7 +115,7 @@ def test_unreachable_database_spools_then_replay_records_exactly_once(warehouse,
     assert count(warehouse, "bench.job_results") == 5
 
 
-def test_server_stopped_mid_write_loses_nothing_and_doubles_nothing(run_folder, tmp_path):
+def test_server_stopped_mid_write_loses_nothing_and_doubles_nothing(run_folder, tmp_path, fault_row):
     """A real fault: the server shuts down while the recording transaction is half written."""
     pgdata = tmp_path / "pg"
     dsn = upgraded(database.embedded_dsn(pgdata))
@@ -150,6 +150,7 @@ def test_server_stopped_mid_write_loses_nothing_and_doubles_nothing(run_folder, 
     assert store.record([], dsn, spool).recorded == 0
     assert count(dsn, "bench.job_results") == 5 and count(dsn, "bench.runs") == 1
     database.stop_embedded(pgdata)
+    fault_row("PostgreSQL stopped in the middle of a write", "spooled, replayed once it is back", (0, 5), "5 once")
 
 
 def test_reader_role_reads_views_only(warehouse, run_folder, tmp_path, monkeypatch):

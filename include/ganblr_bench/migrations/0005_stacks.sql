@@ -19,7 +19,7 @@ SELECT j.job_result_id, j.run_id, r.kind AS run_kind, r.started_at AS run_starte
        j.versions ->> 'scikit-learn' AS sklearn_version, j.dataset_checksum, j.train_rows, j.test_rows,
        j.synthetic_rows, r.image_ref, r.image_digest, r.image_inputs_hash, r.host_cpus, r.git_sha, j.artifact_uri,
        md5((j.spec - 'seed' - 'job_id' - 'timeout_s' - 'stack')::text) AS config_hash,
-       j.stack, j.versions
+       j.stack, j.versions, j.image AS job_image
 FROM bench.job_results j
 JOIN bench.runs r USING (run_id)
 WHERE j.attempt = (SELECT max(a.attempt) FROM bench.job_results a WHERE a.run_id = j.run_id AND a.job = j.job);
