@@ -310,7 +310,7 @@ def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry
     """A real fault: the engine is stopped (scripts/docker-engine.sh stop) while GANBLR++'s container
     fits, then started again. The job task loses its engine, is retried (an engine outage is what a
     retry is for) and completes; every job is recorded once, and the other branch is untouched."""
-    conf = SMALL | {"model_overrides": {"ganblr++": {"epochs": 300}}}  # GANBLR++ fits long enough to be hit
+    conf = SMALL | {"model_overrides": {"ganblr++": {"epochs": 25}}}  # GANBLR++ fits long enough to be hit
     code, run = stack.trigger(conf)
     assert code == 200, run
     job = "ganblrpp-adult-s0"
