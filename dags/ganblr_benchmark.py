@@ -230,8 +230,9 @@ def ganblr_benchmark():
 
         plan = RunPlan(**planned)
         with database.connect(_metrics_dsn()) as conn:
-            found = trends.detect(conn, plan.run_id, trends.Thresholds(**CONF.thresholds))
-            built = report.build(conn, plan.run_id)
+            thresholds = trends.Thresholds(**CONF.thresholds)
+            found = trends.detect(conn, plan.run_id, thresholds)
+            built = report.build(conn, plan.run_id, thresholds=thresholds)
         paths = report.write(built, Path(plan.folder) / rundir.REPORT_DIR)
         report.write(built, CONF.reports_root / plan.key)
         print(f"report: {paths['html']}")

@@ -69,6 +69,28 @@ def test_cli_report_and_detect(warehouse, run_folder, tmp_path):
     assert written.returncode == 0 and (tmp_path / "rep" / "report.html").exists()
     missing = cli(["report", "--run", "nope", "--out", str(tmp_path / "rep2")], **env)
     assert missing.returncode == 2 and missing.stderr.startswith("ganblr-bench: no run 'nope' in the warehouse")
+    # detect judges with the configured thresholds, as the pipeline does, not with the defaults
+    lenient = cli(["detect", "--run", "run-1"], **env, GANBLR_BENCH_THRESHOLDS='{"z_threshold": 1000}')
+    assert lenient.returncode == 0 and "run run-1: 0 regression(s)" in lenient.stdout, lenient.stdout
+
+
+def test_an_improvement_is_listed_apart_in_the_right_words(warehouse, run_folder, tmp_path):
+    """Seeded (the test says so): a history twice as slow as the real run, so the run is an improvement."""
+    spool = tmp_path / "spool"
+    store.record_paths(history_runs(run_folder, tmp_path, 6, scale=2.0), warehouse, spool)
+    store.record_paths([run_folder], warehouse, spool)
+    with psycopg.connect(warehouse) as conn:
+        found = trends.detect(conn, "run-1")
+        built = report.build(conn, "run-1")
+    assert found and all(d.finding.verdict == "improvement" for d in found if d.finding.metric == "execution_s")
+    assert all("% better" in str(d) and "worse" not in str(d) for d in found if d.finding.verdict == "improvement")
+    body = report.html_body(built)
+    alerts = body.split('<div class="alert">', 1)[1].split("</div>", 1)[0]
+    assert "improved" not in alerts and "ganblr-car-s1: failed" in alerts  # the failed job still alerts
+    improvements = body.split("<b>Improvements</b>", 1)[1].split("</div>", 1)[0]
+    assert "execution_s improved" in improvements and "% better" in improvements and "worse" not in improvements
+    md = report.markdown(built, {})
+    assert "## Improvements" in md and md.index("## Improvements") > md.index("## Alerts")
 
 
 def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_broke(warehouse, run_folder, tmp_path):

@@ -104,26 +104,27 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from . import database, report, views
+    from . import database, report, settings, views
 
     with database.connect() as conn:
         run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
             raise views.ViewError("no runs recorded yet: nothing to report")
-        paths = report.write(report.build(conn, run_id, last_runs=args.last), args.out)
+        built = report.build(conn, run_id, last_runs=args.last, thresholds=settings.thresholds())
+        paths = report.write(built, args.out)
     print(f"report of run {run_id}: {paths['html']} and {paths['markdown']}")
     return 0
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from . import database, migrate, trends, views
+    from . import database, migrate, settings, trends, views
 
     with database.connect() as conn:
         migrate.require_current(conn)
         run_id = args.run or views.latest_run_id(conn)
         if run_id is None:
             raise views.ViewError("no runs recorded yet: nothing to compare")
-        found = trends.detect(conn, run_id)
+        found = trends.detect(conn, run_id, settings.thresholds())  # as the pipeline judges, not the defaults
     regressions = [d for d in found if d.finding.verdict == "regression"]
     for d in found:
         print(f"{d.finding.verdict}: {d}")

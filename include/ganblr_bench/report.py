@@ -51,6 +51,7 @@ class Report:
     failures: list[dict]
     versions: dict[str, dict[str, str]]  # stack -> package -> version, from the stack's jobs
     history: dict[tuple[str, str, str], list[tuple]] = field(default_factory=dict)  # (dataset, model, metric) -> points
+    window: int = trends.Thresholds().window  # runs in the baseline band: the detector's configured window
     plots: dict[str, bytes] = field(default_factory=dict)  # dataset -> PNG
 
     @property
@@ -61,7 +62,7 @@ class Report:
         return self.stats.get((dataset, model, stack or self.stack, key), Stat(None, None, 0))
 
 
-def build(conn, run_id: str, last_runs: int = 20) -> Report:
+def build(conn, run_id: str, last_runs: int = 20, thresholds: trends.Thresholds | None = None) -> Report:
     runs = views.rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
     if not runs:
         raise views.ViewError(f"no run {run_id!r} in the warehouse; 'ganblr-bench results --csv runs' lists them")
@@ -98,6 +99,7 @@ def build(conn, run_id: str, last_runs: int = 20) -> Report:
         ),
         failures=views.rows(conn, "SELECT * FROM analytics.failures WHERE run_id = %s ORDER BY job", (run_id,)),
         versions=versions,
+        window=(thresholds or trends.Thresholds()).window,
     )
     for point in views.rows(conn, _HISTORY, {"run": run_id, "stack": report.stack, "last": last_runs}):
         report.history.setdefault((point["dataset"], point["model"], point["metric"]), []).append(
@@ -257,7 +259,7 @@ def _plot(report: Report, dataset: str) -> bytes:
     fig, grid = plt.subplots(2, 3, figsize=(13, 6.4), constrained_layout=True)
     axes = list(grid.flat)
     axes[-1].axis("off")
-    window = trends.Thresholds().window
+    window = report.window
     for ax, key in zip(axes, metrics.TRENDS):
         metric = metrics.get(key)
         for model, colour in zip(MODELS, ("tab:blue", "tab:orange")):
@@ -302,17 +304,23 @@ def _table_rows(report: Report, dataset: str) -> list[list[str]]:
     return rows
 
 
-def _finding_lines(report: Report) -> list[str]:
-    lines = []
-    for f in report.findings:
-        verb = "regressed" if f["verdict"] == "regression" else "improved"
-        where = f"{f['model']} on {f['dataset']}" + (" (latest stack)" if f["stack"] == "latest" else "")
-        lines.append(
-            f"{where}: {f['metric']} {verb}: {f['value']:.4g} vs baseline "
-            f"{f['baseline_mean']:.4g} ({100 * f['relative_change']:+.1f} % worse, z={f['z_score']:.1f})"
-        )
-    lines += [f"{f['job']}: {f['status']}: {f['error']}" for f in report.failures]
-    return lines
+def _finding_line(f: dict) -> str:
+    where = f"{f['model']} on {f['dataset']}" + (" (latest stack)" if f["stack"] == "latest" else "")
+    verb, word = ("regressed", "worse") if f["verdict"] == "regression" else ("improved", "better")
+    return (
+        f"{where}: {f['metric']} {verb}: {f['value']:.4g} vs baseline {f['baseline_mean']:.4g} "
+        f"({100 * abs(f['relative_change']):.1f} % {word}, z={abs(f['z_score']):.1f})"
+    )
+
+
+def _alert_lines(report: Report) -> list[str]:
+    """What needs a look: regressions and failed jobs (improvements are listed apart)."""
+    lines = [_finding_line(f) for f in report.findings if f["verdict"] == "regression"]
+    return lines + [f"{f['job']}: {f['status']}: {f['error']}" for f in report.failures]
+
+
+def _improvement_lines(report: Report) -> list[str]:
+    return [_finding_line(f) for f in report.findings if f["verdict"] == "improvement"]
 
 
 def _facts(report: Report) -> list[tuple[str, str]]:
@@ -335,8 +343,10 @@ def _stack_title(report: Report) -> str:
 
 def markdown(report: Report, image_names: dict[str, str]) -> str:
     out = [f"# GANBLR vs GANBLR++: run {report.run['run_id']}", ""]
-    findings = _finding_lines(report)
+    findings, better = _alert_lines(report), _improvement_lines(report)
     out += ["## Alerts", ""] + ([f"- {line}" for line in findings] or ["- none: no regression, no failed job"]) + [""]
+    if better:
+        out += ["## Improvements", ""] + [f"- {line}" for line in better] + [""]
     for dataset in report.datasets:
         out += [f"## {dataset}{_stack_title(report)}", ""] + [f"- {s}" for s in sentences(report, dataset)] + [""]
         out += ["| figure | GANBLR | GANBLR++ |", "|---|---:|---:|"]
@@ -380,13 +390,17 @@ def html_body(report: Report) -> str:
     """The report's HTML without <html>/<head>: what the Benchmarks page embeds."""
     e = html.escape
     out = [f"<h1>GANBLR vs GANBLR++ <small>run {e(report.run['run_id'])}</small></h1>"]
-    findings = _finding_lines(report)
+    findings, better = _alert_lines(report), _improvement_lines(report)
     if findings:
         out.append(
             '<div class="alert"><b>Alerts</b><ul>' + "".join(f"<li>{e(l)}</li>" for l in findings) + "</ul></div>"
         )
     else:
         out.append('<div class="ok">No regression, no failed job.</div>')
+    if better:
+        out.append(
+            '<div class="ok"><b>Improvements</b><ul>' + "".join(f"<li>{e(l)}</li>" for l in better) + "</ul></div>"
+        )
     for dataset in report.datasets:
         out.append(
             f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"

@@ -88,6 +88,14 @@ def _seconds(env, name: str, default: str) -> float:
     return value
 
 
+def thresholds(env: dict[str, str] | None = None):
+    """The detector's thresholds as configured (GANBLR_BENCH_THRESHOLDS), for every caller alike."""
+    from .trends import Thresholds
+
+    env = os.environ if env is None else env
+    return Thresholds(**_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")))
+
+
 def _thresholds(text: str) -> dict:
     """Validated keyword arguments for trends.Thresholds."""
     import json

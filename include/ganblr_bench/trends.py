@@ -93,11 +93,12 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
 
 
 def describe(model: str, dataset: str, f: Finding, stack: str = "locked") -> str:
-    """One line an alert can carry: what regressed, the new value, the baseline, the change."""
+    """One line an alert can carry: what moved, the new value, the baseline, the change, in the right words."""
     where = f"{model} on {dataset}" + (" (latest stack)" if stack == "latest" else "")
+    change = f"{100 * abs(f.relative_change):.1f} % {'worse' if f.verdict == 'regression' else 'better'}"
     return (
         f"{where}: {f.metric} {f.value:.4g} vs baseline {f.baseline_mean:.4g} "
-        f"(±{f.baseline_stdev:.2g}, {f.baseline_runs} runs): {100 * f.relative_change:+.1f} % worse, z={f.z_score:.1f}"
+        f"(±{f.baseline_stdev:.2g}, {f.baseline_runs} runs): {change}, z={abs(f.z_score):.1f}"
     )
 
 
