@@ -1,4 +1,4 @@
-"""Benchmark of the benchmark job: Adult, GANBLR (k=0) and GANBLR++ at 1 epoch.
+"""Benchmark of the benchmark job: Adult, GANBLR (k=0) and GANBLR++ at 1 epoch, repeated.
 
 Prints per model: startup, fit, sample, peak memory, CPU %, TSTR/TRTR per classifier;
 then the harness overhead: the wall time of ``ganblr-bench run`` (minus its evaluation,
@@ -6,7 +6,9 @@ which a direct call does not do) against a bare script that imports ganblr, read
 same rows, fits and samples. Runs as local processes; ``--image TAG`` also runs the jobs
 in containers. Not a test: it prints figures.
 
-    .venv/bin/python benchmarks/bench_job.py [--row-limit N] [--image ganblr-bench:dev]
+    .venv/bin/python benchmarks/bench_job.py [--row-limit N] [--repeat 3] [--image ganblr-bench:dev]
+
+Printed: the median of the runs and their range (min-max). Containers run hardened as the DAG's do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,29 +49,76 @@ def wall(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def show(label: str, r: dict) -> None:
-    t, res = r["timings"], r["resources"]
+def in_container(image: str, folder: Path, cache: Path) -> float:
+    """Wall seconds of the job in a container hardened as the DAG's are (backends.host_config_extras)."""
+    import docker
+    from ganblr_bench import backends
+
+    client = docker.APIClient()
+    host = client.create_host_config(
+        network_mode="none",
+        mem_limit="6g",
+        binds={
+            str(folder): {"bind": backends.CONTAINER_JOB, "mode": "rw"},
+            str(cache): {"bind": backends.CONTAINER_CACHE, "mode": "ro"},
+        },
+        **backends.host_config_extras("6g"),
+    )
+    job = backends.CONTAINER_JOB
+    container = client.create_container(
+        image,
+        ["run", "--spec", f"{job}/spec.json", "--out", f"{job}/container"],
+        user=f"{os.getuid()}:{os.getgid()}",
+        host_config=host,
+    )
+    t0 = time.perf_counter()
+    client.start(container)
+    code = client.wait(container)["StatusCode"]
+    seconds = time.perf_counter() - t0
+    client.remove_container(container, force=True)
+    if code != 0:
+        raise SystemExit(f"the container job exited {code}")
+    return seconds
+
+
+def show(label: str, results: list[dict]) -> None:
+    """Median (min-max) of each figure over the runs; accuracies are the same every run (same seed)."""
+    t = lambda key: [r["timings"][key] for r in results]  # noqa: E731
+    res = lambda key: [r["resources"][key] for r in results]  # noqa: E731
     print(
-        f"{label:28} startup {t['startup_s']:7.2f} s  fit {t['fit_s']:8.2f} s  sample {t['sample_s']:6.2f} s  "
-        f"peak {res['peak_memory_bytes'] / 2**20:7.0f} MiB ({res['memory_source']})  CPU {res['cpu_percent']:5.0f} %"
+        f"{label:28} startup {spread(t('startup_s'))} s  fit {spread(t('fit_s'))} s  sample {spread(t('sample_s'))} s  "
+        f"evaluate {spread(t('evaluate_s'))} s"
+    )
+    print(
+        f"{'':28}peak {spread([v / 2**20 for v in res('peak_memory_bytes')], '{:.0f}')} MiB "
+        f"({results[0]['resources']['memory_source']})  CPU {spread(res('cpu_percent'), '{:.0f}')} %"
     )
     print(
         " " * 28
         + "  ".join(
-            f"{s['classifier']} TSTR {s['tstr_accuracy']:.3f} / TRTR {s['trtr_accuracy']:.3f}" for s in r["scores"]
+            f"{s['classifier']} TSTR {s['tstr_accuracy']:.3f} / TRTR {s['trtr_accuracy']:.3f}"
+            for s in results[0]["scores"]
         )
     )
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """median (min-max) of repeated runs."""
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--row-limit", type=int, default=0, help="0 = all of Adult (48,842 rows)")
     ap.add_argument("--image", help="also run each job in a container of this image")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each job; medians and min-max are printed")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-job-"))
     tmp.chmod(0o777)
     bin_dir = Path(sys.executable).parent
-    print(f"Adult, 1 epoch, k=0, row limit {args.row_limit or 'none'}, {os.cpu_count()} CPUs\n")
+    print(
+        f"Adult, 1 epoch, k=0, row limit {args.row_limit or 'none'}, {os.cpu_count()} CPUs, {args.repeat} runs each\n"
+    )
     for model in ("ganblr", "ganblr++"):
         spec = {
             "model": model,
@@ -80,50 +130,43 @@ def main() -> int:
         folder = tmp / model.replace("+", "p")
         folder.mkdir(mode=0o777)
         (folder / "spec.json").write_text(json.dumps(spec))
-        harness = wall(
-            [str(bin_dir / "ganblr-bench"), "run", "--spec", str(folder / "spec.json"), "--out", str(folder / "local")]
-        )
-        result = json.loads((folder / "local" / "result.json").read_text())
-        show(f"{model} (process)", result)
-        direct = wall([sys.executable, "-c", DIRECT, model, str(args.row_limit)])
-        comparable = harness - result["timings"]["evaluate_s"]
-        print(
-            f"{'':28}harness {harness:.2f} s wall, of which evaluation {result['timings']['evaluate_s']:.2f} s; "
-            f"direct ganblr {direct:.2f} s; overhead {comparable - direct:+.2f} s "
-            f"({100 * (comparable - direct) / direct:+.1f} %)"
-        )
-        if args.image:
-            from ganblr_bench import sources
-
-            cache = sources.fetch("adult").files["train"].path.parent.parent
-            out = folder / "container"
-            out.mkdir(mode=0o777)
-            t = wall(
+        runs: dict[str, list] = {"process": [], "container": [], "overhead": [], "overhead_pct": [], "docker_wall": []}
+        for _ in range(args.repeat):
+            harness = wall(
                 [
-                    "docker",
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
-                    "--user",
-                    f"{os.getuid()}:{os.getgid()}",
-                    "-v",
-                    f"{cache}:/data/cache:ro",
-                    "-v",
-                    f"{folder}:/job",
-                    args.image,
+                    str(bin_dir / "ganblr-bench"),
                     "run",
                     "--spec",
-                    "/job/spec.json",
+                    str(folder / "spec.json"),
                     "--out",
-                    "/job/container",
+                    str(folder / "local"),
                 ]
             )
-            show(f"{model} (container)", json.loads((out / "result.json").read_text()))
-            print(f"{'':28}docker run wall {t:.2f} s")
+            result = json.loads((folder / "local" / "result.json").read_text())
+            runs["process"].append(result)
+            direct = wall([sys.executable, "-c", DIRECT, model, str(args.row_limit)])
+            comparable = harness - result["timings"]["evaluate_s"]  # a direct call does not evaluate
+            runs["overhead"].append(comparable - direct)
+            runs["overhead_pct"].append(100 * (comparable - direct) / direct)
+            if args.image:
+                from ganblr_bench import sources
+
+                cache = sources.fetch("adult").files["train"].path.parent.parent
+                (folder / "container").mkdir(mode=0o777, exist_ok=True)
+                runs["docker_wall"].append(in_container(args.image, folder, cache))
+                runs["container"].append(json.loads((folder / "container" / "result.json").read_text()))
+        for where in ("process", "container"):
+            if runs[where]:
+                show(f"{model} ({where})", runs[where])
+        print(
+            f"{'':28}harness overhead vs a bare ganblr fit + sample: {spread(runs['overhead'])} s, "
+            f"{spread(runs['overhead_pct'], '{:+.1f}')} %"
+        )
+        if runs["docker_wall"]:
+            print(f"{'':28}docker run wall {spread(runs['docker_wall'])} s")
         print()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
