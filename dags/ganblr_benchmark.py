@@ -207,14 +207,7 @@ def ganblr_benchmark():
         if CONF.backend == "docker":
             for line in backends.settle_containers(_docker_client, folder, plan.key):
                 print(f"unsettled: {line}")
-        for job in rundir.missing_results(folder):
-            why = "the job did not run: an earlier step (dataset fetch or image build) failed"
-            rundir.complete_missing(
-                folder,
-                job,
-                "skipped" if built is None else "failed",
-                why if built is None else "the job's task ended without a result",
-            )
+        rundir.complete_all_missing(folder, earlier_step_failed=built is None)
         main = (built or {}).get("locked") or next(iter((built or {}).values()), None)
         rundir.finish_run(folder, ImageFacts(**main) if main else None)
         outcome = store.record_paths([folder], dsn=_metrics_dsn())  # raises Spooled -> retry replays

@@ -106,7 +106,8 @@ class AirflowStack:
                 self._token = json.load(resp)["access_token"]
         return self._token
 
-    def request(self, method: str, path: str, body: dict | None = None, auth: bool = True):
+    def raw(self, method: str, path: str, body: dict | None = None, auth: bool = True) -> tuple[int, bytes]:
+        """Status and body of a request, with a session (Bearer token) unless ``auth`` is False."""
         headers = {"Content-Type": "application/json"}
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
@@ -114,9 +115,17 @@ class AirflowStack:
         req = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
+                return resp.status, resp.read()
         except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
+            return err.code, err.read()
+
+    def request(self, method: str, path: str, body: dict | None = None, auth: bool = True):
+        status, data = self.raw(method, path, body, auth)
+        return status, json.loads(data or b"null")
+
+    def page(self, path: str, auth: bool = True) -> tuple[int, str]:
+        status, data = self.raw("GET", path, auth=auth)
+        return status, data.decode(errors="replace")
 
     def get(self, path: str, auth: bool = True):
         try:

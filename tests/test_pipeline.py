@@ -8,8 +8,6 @@ import json
 import os
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -210,27 +208,17 @@ def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path
     stack.last_run_id = run["dag_run_id"]
 
 
-def _page(stack, path: str, token: str | None) -> tuple[int, str]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(f"{stack.base}{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode(errors="replace")
-
-
 def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp_path):
     for path in ("/ganblr-bench/", f"/ganblr-bench/runs/{stack.last_run_id}"):
-        code, body = _page(stack, path, None)
+        code, body = stack.page(path, auth=False)
         assert code in (401, 403) and "GANBLR" not in body, (path, code)
-    code, page = _page(stack, "/ganblr-bench/", stack.token())
+    code, page = stack.page("/ganblr-bench/")
     assert code == 200 and "GANBLR vs GANBLR++" in page and "execution (fit + sample)" in page
     stored = (stack.results / rundir.run_key(stack.last_run_id) / "report" / "report.html").read_text()
     assert page == stored  # served as the pipeline wrote it, not built per request
     assert page.count("data:image/png;base64,") >= 1 and "regressed" in page
     assert "password" not in page.lower() and "postgresql://" not in page
-    code, _ = _page(stack, "/ganblr-bench/runs/no-such-run", stack.token())
+    code, _ = stack.page("/ganblr-bench/runs/no-such-run")
     assert code == 404
     # What a logged-in browser shows: the served page, rendered by headless Chromium.
     saved = tmp_path / "page.html"

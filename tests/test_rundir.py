@@ -106,3 +106,17 @@ def test_parameters_that_would_hurt_are_refused_naming_the_field_before_anything
         rundir.plan_run(params, "r4", tmp_path, backend="process")
     assert words in str(err.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jobs_still_without_a_result_are_skipped_after_a_failed_step_else_failed(tmp_path):
+    planned = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1]}, "r5", tmp_path)
+    folder = Path(planned.folder)
+    rundir.complete_missing(folder, "ganblr-iris-s0", "oom", "killed for memory")
+    assert rundir.complete_all_missing(folder, earlier_step_failed=False) == ["ganblr-iris-s1"]
+    assert rundir.failures(folder) == [
+        "ganblr-iris-s0: oom: killed for memory",
+        "ganblr-iris-s1: failed: the job's task ended without a result",
+    ]
+    other = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0]}, "r6", tmp_path)
+    rundir.complete_all_missing(Path(other.folder), earlier_step_failed=True)
+    assert rundir.failures(Path(other.folder))[0].startswith("ganblr-iris-s0: skipped: the job did not run")

@@ -89,11 +89,10 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
         ref = images.get(plan.stacks.get(job, "locked"))
         if ref is None:
             continue
-        folder = CONTAINER_JOB
         requests.append(
             {
                 "image": ref,
-                "command": ["run", "--spec", f"{folder}/{rundir.SPEC_FILE}", "--out", folder],
+                "command": ["run", "--spec", f"{CONTAINER_JOB}/{rundir.SPEC_FILE}", "--out", CONTAINER_JOB],
                 "mounts": [
                     {
                         "Target": CONTAINER_JOB,

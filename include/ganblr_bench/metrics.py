@@ -30,12 +30,12 @@ class Metric:
     def job_column(self) -> str:
         return self.column or self.key
 
-    def show(self, value: float | None) -> str:
-        """The value in its shown unit, e.g. '712 MiB', '12.41 s', '0.842'."""
+    def show(self, value: float | None, spread: float | None = None) -> str:
+        """The value in its shown unit, with its spread if given: '712 MiB', '12.41 ± 0.30 s', '0.842'."""
         if value is None:
             return "-"
         unit = self.shown_unit or self.unit
-        number = f"{value / self.scale:.{self.digits}f}"
+        number = self.number(value) + ("" if spread is None else f" ± {self.number(spread)}")
         return number if unit == "fraction" else f"{number} {unit}"
 
     def number(self, value: float | None) -> str:

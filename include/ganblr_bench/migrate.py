@@ -7,7 +7,9 @@ ganblr-bench migrated or whose applied migrations were edited since.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
 import re
 from dataclasses import dataclass
@@ -110,15 +112,14 @@ def require_current(conn) -> None:
 
 def scram_verifier(password: str, iterations: int = 4096) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores (RFC 5802/7677): the password itself is never sent."""
-    import base64
-    import hmac
 
     salt = os.urandom(16)
     salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
     client_key = hmac.new(salted, b"Client Key", "sha256").digest()
     server_key = hmac.new(salted, b"Server Key", "sha256").digest()
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}"
+    stored_key = hashlib.sha256(client_key).digest()
+    b64 = [base64.b64encode(b).decode() for b in (salt, stored_key, server_key)]
+    return f"SCRAM-SHA-256${iterations}:{b64[0]}${b64[1]}:{b64[2]}"
 
 
 def schema_version(conn) -> int:

@@ -30,14 +30,7 @@ class Stat:
     n: int
 
     def show(self, metric: metrics.Metric) -> str:
-        if self.mean is None:
-            return "-"
-        text = metric.show(self.mean)
-        if self.stdev is not None and self.n > 1:
-            text = text.replace(
-                metric.number(self.mean), f"{metric.number(self.mean)} ± {metric.number(self.stdev)}", 1
-            )
-        return text
+        return metric.show(self.mean, self.stdev if self.n > 1 else None)
 
 
 @dataclass

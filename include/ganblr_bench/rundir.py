@@ -165,6 +165,23 @@ def complete_missing(folder: Path, job: str, status: str, error: str, started_at
     return result
 
 
+def complete_all_missing(folder: Path, earlier_step_failed: bool) -> list[str]:
+    """After the job tasks: a result for every planned job still without one; return their names.
+
+    ``skipped`` when an earlier step (dataset fetch, image build) failed so the job never ran;
+    ``failed`` when its task ended without a result (and the backend saw nothing more precise).
+    """
+    missing = missing_results(folder)
+    for job in missing:
+        if earlier_step_failed:
+            complete_missing(
+                folder, job, "skipped", "the job did not run: an earlier step (dataset fetch or image build) failed"
+            )
+        else:
+            complete_missing(folder, job, "failed", "the job's task ended without a result")
+    return missing
+
+
 def has_result(job_folder: Path) -> bool:
     return (Path(job_folder) / RESULT_FILE).exists()
 

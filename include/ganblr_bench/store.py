@@ -33,8 +33,16 @@ from .rundir import Batch, collect, content_sha256, write_json_atomic
 SPOOL_ENV = "GANBLR_BENCH_SPOOL"
 SPOOL_VERSION = 1
 REJECTED_DIR = "rejected"
-# Bounded waits for the writer: a lock held elsewhere times out (and the batch is spooled) instead of hanging.
-WAITS = "-c lock_timeout=30s -c statement_timeout=300s -c idle_in_transaction_session_timeout=300s"
+LOCK_TIMEOUT_ENV = "GANBLR_BENCH_LOCK_TIMEOUT_S"
+
+
+def _waits() -> str:
+    """Bounded waits for the writer: a lock held elsewhere times out (and the batch is spooled), never hangs."""
+    try:
+        lock = float(os.environ.get(LOCK_TIMEOUT_ENV) or 30)
+    except ValueError:
+        raise StoreError(f"{LOCK_TIMEOUT_ENV} must be a number of seconds") from None
+    return f"-c lock_timeout={int(lock * 1000)}ms -c statement_timeout=300s -c idle_in_transaction_session_timeout=300s"
 
 
 class StoreError(RuntimeError):
@@ -253,6 +261,13 @@ def _quarantine_file(path: Path, reason: str) -> str:
     return f"{path}: {reason}; moved to {target}"
 
 
+def _write_keeping_refused(conn, batch: Batch, folder: Path) -> Outcome:
+    """write_batch, then keep the results the database refused in <spool>/rejected/."""
+    done = write_batch(conn, batch)
+    done.rejected += _quarantine_results(batch.run, done.refused, folder)
+    return done
+
+
 def replay(conn, folder: Path | None = None) -> Outcome:
     """Record every spooled batch, oldest first, deleting each file once it is in.
 
@@ -272,12 +287,10 @@ def replay(conn, folder: Path | None = None) -> Outcome:
             outcome.rejected.append(_quarantine_file(path, f"unreadable spool file ({err})"))
             continue
         try:
-            done = write_batch(conn, batch)
+            outcome.add(_write_keeping_refused(conn, batch, folder))
         except _refusals() as err:
             outcome.rejected.append(_quarantine_file(path, f"the database refused its run ({_reason(err)})"))
             continue
-        outcome.add(done)
-        outcome.rejected += _quarantine_results(batch.run, done.refused, folder)
         outcome.replayed += len(batch.results)
         path.unlink()
     return outcome
@@ -295,19 +308,18 @@ def record(batches: list[Batch], dsn: str | None = None, folder: Path | None = N
     outcome = Outcome()
     done = 0
     try:
-        with database.connect(dsn, autocommit=True, options=WAITS) as conn:
+        with database.connect(dsn, autocommit=True, options=_waits()) as conn:
             migrate.require_current(conn)
             replayed = replay(conn, folder)
             outcome.add(replayed)
             outcome.replayed = replayed.replayed
             for batch in batches:
                 try:
-                    written = write_batch(conn, batch)
+                    outcome.add(_write_keeping_refused(conn, batch, folder))
                 except _refusals() as err:  # the run itself is refused: keep all of it aside
-                    written = Outcome(refused=[(r, uri, _reason(err)) for r, uri in batch.results])
-                    written.rejected = [f"{batch.run.run_id}: the database refused the run ({_reason(err)})"]
-                outcome.add(written)
-                outcome.rejected += _quarantine_results(batch.run, written.refused, folder)
+                    outcome.rejected.append(f"{batch.run.run_id}: the database refused the run ({_reason(err)})")
+                    refused = [(r, uri, _reason(err)) for r, uri in batch.results]
+                    outcome.rejected += _quarantine_results(batch.run, refused, folder)
                 done += 1
     except (psycopg.Error, database.DatabaseError, migrate.MigrationError) as err:
         pending = batches[done:]  # a failed batch's transaction rolled back: spool all of it
