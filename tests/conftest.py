@@ -107,21 +107,24 @@ def warehouse(fresh_db):
 
 @pytest.fixture(scope="session")
 def run_folder(tmp_path_factory):
-    """A real run folder: run.json and the results of real jobs (both models, two seeds, one failure)."""
+    """A real run folder: run.json and the results of real jobs (both models, two seeds, one failure), and
+    one job's placement."""
     from datetime import datetime
 
     from jobs import run_cli, write_spec
 
-    from ganblr_bench.contract import HostFacts, ImageFacts, RunInfo
+    from ganblr_bench import rundir
+    from ganblr_bench.contract import HostFacts, ImageFacts, Placement, RunInfo
 
     folder = tmp_path_factory.mktemp("results") / "run-1"
     started = datetime.now(UTC)
-    for model in ("ganblr", "ganblr++"):
-        for seed in (1, 2):
-            job = folder / f"{model.replace('+', 'p')}-iris-s{seed}"
-            spec = write_spec(job / "in", model=model, dataset="iris", seed=seed, params={"epochs": 1})
-            code, _, err = run_cli(spec, job)
-            assert code == 0, err
+    for model, seed in [(m, s) for m in ("ganblr", "ganblr++") for s in (1, 2)]:
+        job = folder / f"{model.replace('+', 'p')}-iris-s{seed}"
+        spec = write_spec(job / "in", model=model, dataset="iris", seed=seed, params={"epochs": 1})
+        code, _, err = run_cli(spec, job, GANBLR_BENCH_TRTR_CACHE=str(folder / ".trtr-cache"))
+        assert code == 0, err
+    # as the scheduler's core lease leaves it beside a job's result
+    rundir.write_placement(folder / "ganblr-iris-s1", Placement(cores=[1], waited_s=0.5, peers=1, host="ci"))
     bad = folder / "ganblr-car-s1"
     (bad / "mirror" / "car").mkdir(parents=True)
     (bad / "mirror" / "car" / "car.data").write_text("not,the,original\n")

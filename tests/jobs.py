@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from ganblr_bench.contract import JobResult, load_result, load_run
+from ganblr_bench.contract import QUALITY_METRICS, JobResult, load_result, load_run
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"  # kept for people to look at
 SMALL = {"row_limit": 600, "params": {"epochs": 1, "batch_size": 64}}
@@ -48,9 +48,15 @@ def assert_complete(result: JobResult, classifiers=("lr", "mlp", "rf", "xgb")) -
     assert t.execution_s == round(t.fit_s + t.sample_s, 4)
     assert t.startup_s < t.wall_s and t.execution_s < t.wall_s
     assert r.peak_memory_bytes > 50 * 2**20 and r.cpu_seconds > 0 and 0 < r.cpu_percent <= 100 * r.cpus_available + 5
+    assert list(r.phases) == ["startup", "fit", "sample", "evaluate"] and r.memory_source == "process-peak-rss"
+    assert r.peak_memory_bytes == max(r.phases["fit"].peak_memory_bytes, r.phases["sample"].peak_memory_bytes)
+    assert r.job_peak_memory_bytes > 0 and r.job_cpu_seconds >= r.cpu_seconds
     assert [s.classifier for s in result.scores] == list(classifiers)
     for s in result.scores:
         assert 0 <= s.tstr_accuracy <= 1 and 0 <= s.trtr_accuracy <= 1
+        assert 0 <= s.tstr_macro_f1 <= 1 and 0 <= s.trtr_macro_f1 <= 1 and s.trtr_cached is not None
+    assert set(result.quality) == set(QUALITY_METRICS) and 0 < result.quality["column_shapes"] <= 1
+    assert result.environment.cores and result.environment.host_load_1m
     assert result.dataset.train_rows > 0 and result.dataset.test_rows > 0 and len(result.dataset.checksum) == 64
     assert result.environment.versions["ganblr"] == "0.1.3"
 

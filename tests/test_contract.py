@@ -40,9 +40,10 @@ def test_bad_specs_name_the_field(patch, field, words):
     assert message.startswith("spec.json: ") and field in message and words in message
 
 
-def test_unknown_spec_version_is_refused():
-    with pytest.raises(ContractError, match="spec_version 2 is not supported"):
-        parse_spec({"spec_version": 2, "model": "ganblr", "dataset": "car"})
+def test_unknown_spec_version_is_refused_and_older_ones_are_read():
+    with pytest.raises(ContractError, match=r"spec_version 3 is not supported \(this ganblr-bench reads 1, 2\)"):
+        parse_spec({"spec_version": 3, "model": "ganblr", "dataset": "car"})
+    assert parse_spec({"spec_version": 1, "model": "ganblr", "dataset": "car"}).cores == 1
 
 
 def test_files_that_are_missing_or_not_json(tmp_path):
@@ -118,4 +119,4 @@ def test_result_round_trip_and_completeness_rules():
 
 def test_job_spec_schema_is_documented():
     schema = JobSpec.model_json_schema()
-    assert schema["properties"]["model"]["enum"] == ["ganblr", "ganblr++"]
+    assert schema["properties"]["model"]["enum"] == ["ganblr", "ganblr++", "independent", "naive-bayes"]

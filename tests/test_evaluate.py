@@ -5,6 +5,10 @@ import pytest
 from ganblr_bench import evaluate
 
 
+def accuracy(*args, **kwargs) -> float:
+    return evaluate.classify(*args, **kwargs)["accuracy"]
+
+
 def _data(n, seed):
     rng = np.random.default_rng(seed)
     colour = rng.choice(["red", "blue"], n)
@@ -17,14 +21,14 @@ def _data(n, seed):
 def test_each_classifier_learns_a_clean_rule(classifier):
     x, y = _data(300, 0)
     tx, ty = _data(100, 1)
-    assert evaluate.accuracy(x, y, tx, ty, ["size"], classifier, seed=0) == 1.0
+    assert accuracy(x, y, tx, ty, ["size"], classifier, seed=0) == 1.0
 
 
 def test_a_training_set_with_one_class_predicts_it():
     x, y = _data(50, 0)
     tx, ty = _data(100, 1)
     only_yes = pd.Series(["yes"] * 50)
-    assert evaluate.accuracy(x, only_yes, tx, ty, ["size"], "lr", 0) == pytest.approx((ty == "yes").mean())
+    assert accuracy(x, only_yes, tx, ty, ["size"], "lr", 0) == pytest.approx((ty == "yes").mean())
 
 
 def test_unseen_categories_and_labels_do_not_crash():
@@ -32,7 +36,7 @@ def test_unseen_categories_and_labels_do_not_crash():
     tx, ty = _data(50, 1)
     tx.loc[:4, "colour"] = "green"
     ty.loc[:4] = "maybe"
-    acc = evaluate.accuracy(x, y, tx, ty, ["size"], "rf", 0)
+    acc = accuracy(x, y, tx, ty, ["size"], "rf", 0)
     assert acc <= 45 / 50
 
 
@@ -44,3 +48,49 @@ def test_score_pairs_tstr_with_trtr_and_is_seeded():
     assert [p.classifier for p in first] == ["lr", "rf"]
     assert all(p.trtr_accuracy == 1.0 and p.tstr_accuracy < 0.8 for p in first)
     assert evaluate.score(x, noisy_y, x, y, tx, ty, ["size"], ["lr", "rf"], seed=4) == first
+
+
+def test_macro_f1_and_auc_see_through_a_majority_class_guess():
+    x, y = _data(300, 0)
+    tx, ty = _data(200, 1)
+    majority = pd.Series(["no"] * len(y))  # one class: the classifier can only guess it
+    guess = evaluate.classify(x, majority, tx, ty, ["size"], "lr", 0)
+    assert guess["accuracy"] == pytest.approx((ty == "no").mean())
+    assert guess["macro_f1"] == pytest.approx(((ty == "no").mean() * 2 / (1 + (ty == "no").mean())) / 2)
+    assert guess["roc_auc"] == 0.5
+    clean = evaluate.classify(x, y, tx, ty, ["size"], "lr", 0)
+    assert clean["macro_f1"] == 1.0 and clean["roc_auc"] == 1.0
+
+
+def test_auc_is_left_out_for_more_than_two_classes():
+    x, y = _data(300, 0)
+    y = pd.Series(np.where(x["size"] > 0.5, "c", y), name="label")
+    scores = evaluate.classify(x, y, x, y, ["size"], "rf", 0)
+    assert scores["roc_auc"] is None and 0 < scores["macro_f1"] <= 1
+
+
+def test_trtr_is_computed_once_and_read_back_until_what_it_depends_on_changes(tmp_path):
+    x, y = _data(200, 0)
+    tx, ty = _data(100, 1)
+    cache = evaluate.TrtrCache(tmp_path)
+    first = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
+    again = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
+    assert [s.trtr_cached for s in first] == [False, False] and [s.trtr_cached for s in again] == [True, True]
+    assert [s.trtr_accuracy for s in again] == [s.trtr_accuracy for s in first]
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    other_seed = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 5, cache)
+    changed = tx.copy()
+    changed.loc[0, "size"] += 1.0
+    other_rows = evaluate.score(x, y, x, y, changed, ty, ["size"], ["lr"], 4, cache)
+    assert other_seed[0].trtr_cached is False and other_rows[0].trtr_cached is False
+
+
+def test_a_damaged_cache_entry_is_recomputed_not_trusted(tmp_path):
+    x, y = _data(200, 0)
+    tx, ty = _data(100, 1)
+    cache = evaluate.TrtrCache(tmp_path)
+    truth = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
+    entry = next(tmp_path.glob("*.json"))
+    entry.write_text(entry.read_text().replace('"accuracy": 1.0', '"accuracy": 0.1')[:-5])  # cut short
+    again = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
+    assert again.trtr_cached is False and again.trtr_accuracy == truth.trtr_accuracy

@@ -159,7 +159,8 @@ def test_a_lock_held_elsewhere_times_out_and_spools_instead_of_hanging(
 def test_an_out_of_date_schema_is_refused_by_the_writer_and_spooled(fresh_db, run_folder, tmp_path, fault_row):
     spool = tmp_path / "spool"
     with pytest.raises(
-        store.Spooled, match="schema version 0, this ganblr-bench writes version 5: run 'ganblr-bench db upgrade'"
+        store.Spooled,
+        match=f"schema version 0, this ganblr-bench writes version {len(migrate.migrations())}: run 'ganblr-bench db upgrade'",
     ):
         store.record_paths([run_folder], fresh_db, spool)
     with psycopg.connect(fresh_db) as conn:
@@ -171,7 +172,9 @@ def test_an_out_of_date_schema_is_refused_by_the_writer_and_spooled(fresh_db, ru
 def test_a_stale_result_cannot_hide_a_kill(warehouse, tmp_path, mirror, fault_row):
     """Try 1 left an ok result; try 2 is killed for real (SIGKILL) while it fits: the record says killed."""
     planned = rundir.plan_run(
-        {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500}, "stale", tmp_path / "results"
+        {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500, "references": False},
+        "stale",
+        tmp_path / "results",
     )
     job = Path(planned.folder) / "ganblr-adult-s0"
     (job / "result.json").write_text(json.dumps({"stale": "try 1"}))
@@ -204,7 +207,9 @@ def test_an_engine_that_does_not_answer_at_settling_still_leaves_every_job_recor
     import docker
 
     planned = rundir.plan_run(
-        {"models": ["ganblr", "ganblr++"], "datasets": ["iris"], "seeds": [0]}, "engine-down", tmp_path / "results"
+        {"models": ["ganblr", "ganblr++"], "datasets": ["iris"], "seeds": [0], "references": False},
+        "engine-down",
+        tmp_path / "results",
     )
     folder = Path(planned.folder)
     rundir.complete_missing(folder, "ganblr-iris-s0", "failed", "stands in for the branch that finished")
@@ -227,7 +232,7 @@ def test_an_engine_that_does_not_answer_at_settling_still_leaves_every_job_recor
 
 def test_a_process_job_past_its_task_timeout_is_a_timeout_and_not_retried(tmp_path, mirror, fault_row):
     planned = rundir.plan_run(
-        {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500},
+        {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500, "references": False},
         "slow",
         tmp_path / "results",
         backend="process",

@@ -1,4 +1,8 @@
+import os
 import time
+
+import numpy as np
+import pytest
 
 from ganblr_bench import measure
 
@@ -25,25 +29,64 @@ def test_peak_memory_sees_a_large_allocation():
     del block
 
 
-def test_usage_figures_are_consistent():
-    u, wall_seconds = measure.usage(measure.process_start_time())
-    assert u.cpus_available >= 1 and wall_seconds > 0
-    assert abs(u.cpu_percent - 100 * u.cpu_seconds / wall_seconds) < 1  # inputs rounded to ms
-    assert abs(u.cpu_percent_of_available - u.cpu_percent / u.cpus_available) < 0.2
+def _touch(mib: int) -> np.ndarray:
+    block = np.ones(mib * 2**20 // 8)  # every page written: resident
+    return block
 
 
-def test_stopwatch_times_named_phases():
-    watch = measure.Stopwatch()
-    with watch("nap"):
-        time.sleep(0.05)
-    assert 0.04 < watch.seconds["nap"] < 1.0
-
-
-def test_stopwatch_does_not_record_a_phase_cut_short():
-    watch = measure.Stopwatch()
-    try:
-        with watch("fit"):
-            raise TimeoutError
-    except TimeoutError:
+def test_each_phase_has_its_own_peak_and_evaluation_cannot_raise_the_models():
+    """The known parts: fit holds 150 MiB, evaluation 400 MiB (both freed after); the model's peak stays fit's."""
+    phases = measure.Phases(measure.process_start_time())
+    phases.startup_done()
+    with phases("fit"):
+        block = _touch(150)
+        del block
+    with phases("sample"):
         pass
-    assert "fit" not in watch.seconds
+    with phases("evaluate"):
+        block = _touch(400)
+        del block
+    u, _ = measure.usage(measure.process_start_time(), phases)
+    base = phases.usage["sample"].peak_memory_bytes  # the resident set between the phases
+    fit, evaluate = phases.usage["fit"].peak_memory_bytes, phases.usage["evaluate"].peak_memory_bytes
+    assert u.memory_source == "process-peak-rss"
+    assert 140 * 2**20 <= fit - base <= 180 * 2**20
+    assert 390 * 2**20 <= evaluate - base <= 430 * 2**20
+    assert u.peak_memory_bytes == max(fit, base) < evaluate  # the headline is fit + sample's, not evaluation's
+    assert u.job_peak_memory_bytes >= evaluate - 2**20  # the whole job saw evaluation's peak
+
+
+def test_cpu_of_a_phase_is_its_own_and_the_headline_covers_fit_and_sample():
+    phases = measure.Phases(measure.process_start_time())
+    phases.startup_done()
+    with phases("fit"):
+        end = time.perf_counter() + 0.4
+        while time.perf_counter() < end:
+            pass
+    with phases("sample"):
+        time.sleep(0.2)  # wall without CPU
+    with phases("evaluate"):
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            pass
+    u, wall = measure.usage(measure.process_start_time(), phases)
+    fit, sample = phases.usage["fit"], phases.usage["sample"]
+    assert fit.cpu_s >= 0.35 and sample.cpu_s < 0.05 and phases.usage["evaluate"].cpu_s >= 0.25
+    assert u.cpu_seconds == pytest.approx(fit.cpu_s + sample.cpu_s, abs=0.002)
+    assert u.cpu_percent == pytest.approx(100 * u.cpu_seconds / (fit.wall_s + sample.wall_s), abs=1)
+    assert 55 < u.cpu_percent < 80  # 0.4 s busy in 0.6 s: the evaluation's busy 0.3 s is not in it
+    assert u.job_cpu_seconds >= u.cpu_seconds + 0.25 and wall > 0
+
+
+def test_a_phase_cut_short_is_not_recorded_and_leaves_no_headline():
+    phases = measure.Phases(measure.process_start_time())
+    with pytest.raises(TimeoutError), phases("fit"):
+        raise TimeoutError
+    assert "fit" not in phases.usage
+    u, _ = measure.usage(measure.process_start_time(), phases)
+    assert u.peak_memory_bytes is None and u.cpu_percent is None and u.job_peak_memory_bytes > 0
+
+
+def test_where_the_job_runs_is_read_from_the_kernel():
+    assert measure.cores() == sorted(os.sched_getaffinity(0))
+    assert measure.host_load() >= 0

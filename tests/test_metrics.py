@@ -6,7 +6,6 @@ import psycopg
 import pytest
 
 from ganblr_bench import metrics, migrate, views
-from ganblr_bench.contract import MODELS, model_slug
 
 
 def test_values_are_shown_in_their_units():
@@ -24,11 +23,40 @@ def test_the_table_matches_the_sql_views(fresh_db):
         migrate.upgrade(conn)
         history = conn.execute("SELECT pg_get_viewdef('analytics.metric_history'::regclass)").fetchone()[0]
         in_view = dict(re.findall(r"\('(\w+)'::text, *'([^']+)'::text", history))
-        assert in_view == {m.key: m.unit for m in metrics.METRICS}
+        assert in_view == {m.key: m.unit for m in metrics.METRICS if m.source == "column"}
         job_columns, _ = views.read(conn, "job_results")
-        comparison, _ = views.read(conn, "model_comparison")
+        score_columns, _ = views.read(conn, "scores")
     for metric in metrics.METRICS:
-        assert metric.job_column in job_columns, metric.key
-    for key in metrics.COMPARED:
-        wanted = [key] if metrics.get(key).per_run else [f"{model_slug(m)}_{key}" for m in MODELS]
-        assert set(wanted) <= set(comparison), key
+        if metric.source == "column":
+            assert metric.job_column in job_columns, metric.key
+        elif metric.source == "score":
+            assert metric.key in score_columns, metric.key
+        else:
+            assert metric.source == "job", metric.key  # rows of bench.job_metrics: see test_store's round trip
+    assert set(metrics.COMPARED) <= set(metrics.BY_KEY) and set(metrics.TRENDS) <= set(metrics.BY_KEY)
+
+
+def test_every_figure_a_result_can_carry_has_a_row_in_the_table():
+    from ganblr_bench.contract import PHASES, QUALITY_METRICS
+
+    for key in [*QUALITY_METRICS, *(f"{p}_{f}" for p in PHASES for f in ("cpu_s", "peak_memory_bytes"))]:
+        assert metrics.get(key).source == "job"
+    watched = set(metrics.WATCHED)
+    assert {
+        "peak_memory_bytes",
+        "cpu_percent",
+        "tstr_macro_f1",
+        "column_shapes",
+        "dcr_overfitting_protection",
+    } <= watched
+    assert not {"host_load_1m", "peer_jobs", "sample_cpu_s"} & watched  # context, not figures to alert on
+
+
+def test_every_figure_is_documented_in_the_warehouse_guide():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "warehouse.md").read_text().split("\n## Figures\n", 1)[1]
+    documented = {
+        k for line in doc.splitlines() if line.startswith("| `") for k in re.findall(r"`(\w+)`", line.split("|")[1])
+    }
+    assert documented == set(metrics.BY_KEY)

@@ -15,7 +15,7 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
             "datasets": ["iris", "car"],
             "seeds": [3],
             "epochs": 2,
-            "model_overrides": {"ganblr++": {"epochs": 7, "memory_limit": "2g"}},
+            "model_overrides": {"ganblr++": {"epochs": 7, "memory_limit": "2g", "cores_per_job": 2}},
         },
         "manual__2026-01-01T00:00:00+00:00",
         tmp_path,
@@ -23,16 +23,22 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
         backend="docker",
     )
     assert Path(planned.folder).name.startswith("manual__2026-01-01T00_00_00_00_00-")  # + a hash of the id
-    assert planned.jobs == {
+    assert planned.jobs == {  # the references by default, last
         "ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],
         "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"],
+        "independent": ["independent-iris-s3", "independent-car-s3"],
+        "naive-bayes": ["naive-bayes-iris-s3", "naive-bayes-car-s3"],
     }
-    assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g"} and planned.datasets == ["iris", "car"]
+    assert planned.memory_limits == {"ganblr": "6g", "ganblr++": "2g", "independent": "6g", "naive-bayes": "6g"}
+    assert planned.cores == {"ganblr": 1, "ganblr++": 2, "independent": 1, "naive-bayes": 1}
+    assert planned.datasets == ["iris", "car"]
     spec = json.loads((Path(planned.folder) / "ganblrpp-car-s3" / "spec.json").read_text())
-    assert spec["params"]["epochs"] == 7 and spec["timeout_s"] == 3600
+    assert spec["params"]["epochs"] == 7 and spec["timeout_s"] == 3600 and spec["cores"] == 2
     assert json.loads((Path(planned.folder) / "ganblr-car-s3" / "spec.json").read_text())["params"]["epochs"] == 2
     run = load_run(Path(planned.folder) / "run.json")
     assert run.kind == "manual" and run.params["seeds"] == [3] and run.host.cpus >= 1 and run.finished_at is None
+    without = rundir.plan_run({"datasets": ["iris"], "seeds": [0], "references": False}, "no-refs", tmp_path)
+    assert list(without.jobs) == ["ganblr", "ganblr++"]
     assert rundir.missing_results(Path(planned.folder)) == sorted(j for jobs in planned.jobs.values() for j in jobs)
 
 
@@ -63,7 +69,9 @@ def test_how_a_job_ended_without_a_result(oom, code, status):
 
 
 def test_complete_missing_failures_and_finish(tmp_path):
-    planned = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1]}, "r2", tmp_path)
+    planned = rundir.plan_run(
+        {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1], "references": False}, "r2", tmp_path
+    )
     rundir.complete_missing(Path(planned.folder), "ganblr-iris-s0", "oom", "killed for memory")
     result = load_result(Path(planned.folder) / "ganblr-iris-s0" / "result.json")
     assert result.status == "oom" and result.spec.seed == 0 and result.scores == []
@@ -80,7 +88,7 @@ def test_run_keys_never_collide_and_clean_ids_stay_as_they_are():
 
 def test_planning_again_moves_an_earlier_result_aside(tmp_path):
     """A cleared task plans the run again: an old result must not stand in for the new try."""
-    params = {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0]}
+    params = {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0], "references": False}
     first = rundir.plan_run(params, "r3", tmp_path)
     rundir.complete_missing(Path(first.folder), "ganblr-iris-s0", "failed", "first try")
     rundir.plan_run(params, "r3", tmp_path)
@@ -97,8 +105,10 @@ def test_planning_again_moves_an_earlier_result_aside(tmp_path):
         ({"model_overrides": {"ganblr++": {"memory_limit": "10m"}}}, "model_overrides.ganblr++.memory_limit"),
         ({"epochs": "7"}, "epochs: Input should be a valid integer"),
         ({"force_rebuild": "yes"}, "force_rebuild: Input should be a valid boolean"),
-        ({"seeds": list(range(100)), "datasets": ["iris", "car", "adult"]}, "= 600 jobs, more than 200 in one run"),
+        ({"seeds": list(range(100)), "datasets": ["iris", "car", "adult"]}, "= 1200 jobs, more than 200 in one run"),
         ({"stacks": ["latest"]}, "stacks: 'latest' needs the docker backend"),
+        ({"cores_per_job": 0}, "cores_per_job: Input should be greater than or equal to 1"),
+        ({"references": "no"}, "references: Input should be a valid boolean"),
     ],
 )
 def test_parameters_that_would_hurt_are_refused_naming_the_field_before_anything_is_written(tmp_path, params, words):
@@ -109,7 +119,9 @@ def test_parameters_that_would_hurt_are_refused_naming_the_field_before_anything
 
 
 def test_jobs_still_without_a_result_are_skipped_after_a_failed_step_else_failed(tmp_path):
-    planned = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1]}, "r5", tmp_path)
+    planned = rundir.plan_run(
+        {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0, 1], "references": False}, "r5", tmp_path
+    )
     folder = Path(planned.folder)
     rundir.complete_missing(folder, "ganblr-iris-s0", "oom", "killed for memory")
     assert rundir.complete_all_missing(folder, earlier_step_failed=False) == ["ganblr-iris-s1"]
@@ -117,6 +129,8 @@ def test_jobs_still_without_a_result_are_skipped_after_a_failed_step_else_failed
         "ganblr-iris-s0: oom: killed for memory",
         "ganblr-iris-s1: failed: the job's task ended without a result",
     ]
-    other = rundir.plan_run({"models": ["ganblr"], "datasets": ["iris"], "seeds": [0]}, "r6", tmp_path)
+    other = rundir.plan_run(
+        {"models": ["ganblr"], "datasets": ["iris"], "seeds": [0], "references": False}, "r6", tmp_path
+    )
     rundir.complete_all_missing(Path(other.folder), earlier_step_failed=True)
     assert rundir.failures(Path(other.folder))[0].startswith("ganblr-iris-s0: skipped: the job did not run")

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ganblr_bench import database, migrate, store, views
+from ganblr_bench import database, metrics, migrate, store, views
 from ganblr_bench.contract import load_result
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "warehouse.md").read_text()
@@ -59,8 +59,29 @@ def test_recording_round_trip_matches_the_result_files(warehouse, run_folder):
                 )
             )
             assert scores == {
-                (s.classifier, m): getattr(s, m) for s in r.scores for m in ("tstr_accuracy", "trtr_accuracy")
+                (s.classifier, m): getattr(s, m)
+                for s in r.scores
+                for m in ("tstr_accuracy", "trtr_accuracy", "tstr_macro_f1", "trtr_macro_f1")  # iris: no AUC
             }
+            figures = dict(
+                conn.execute(
+                    "SELECT metric, value FROM bench.job_metrics JOIN bench.job_results USING (job_result_id) "
+                    "WHERE job = %s",
+                    (r.job,),
+                ).fetchall()
+            )
+            if r.status == "ok":
+                assert figures["fit_peak_memory_bytes"] == r.resources.phases["fit"].peak_memory_bytes
+                assert figures["evaluate_cpu_s"] == r.resources.phases["evaluate"].cpu_s
+                assert figures["job_peak_memory_bytes"] == r.resources.job_peak_memory_bytes
+                assert figures["column_pair_trends"] == r.quality["column_pair_trends"]
+                assert figures["host_load_1m"] == r.environment.host_load_1m[-1]
+            placed = conn.execute("SELECT cores, placement FROM bench.job_results WHERE job = %s", (r.job,)).fetchone()
+            if r.job == "ganblr-iris-s1":  # its leaser's placement.json, recorded with it
+                assert placed == ("1", {"cores": [1], "waited_s": 0.5, "peers": 1, "host": "ci"})
+                assert (figures["cores"], figures["peer_jobs"], figures["core_wait_s"]) == (1, 1, 0.5)
+            elif r.status == "ok":
+                assert placed[0] == ",".join(str(c) for c in r.environment.cores) and placed[1] is None
         run = conn.execute("SELECT kind, image_build_s, image_build_cached, host_cpus FROM bench.runs").fetchone()
         assert run == ("test", 95.5, False, 2)
 
@@ -70,7 +91,7 @@ def test_recording_twice_changes_nothing_and_a_rerun_is_a_new_attempt(warehouse,
     store.record_paths([run_folder], warehouse, spool)
     again = store.record_paths([run_folder], warehouse, spool)
     assert (again.recorded, again.duplicates) == (0, 5)
-    assert count(warehouse, "bench.job_results") == 5 and count(warehouse, "bench.scores") == 4 * 8
+    assert count(warehouse, "bench.job_results") == 5 and count(warehouse, "bench.scores") == 4 * 4 * 4
 
     rerun = tmp_path / "run-1"
     shutil.copytree(run_folder, rerun)
@@ -176,11 +197,11 @@ def test_reader_role_reads_views_only(warehouse, run_folder, tmp_path, monkeypat
 
 
 def _documented_columns(view: str) -> list[str]:
-    section = DOC.split(f"### analytics.{view}\n", 1)[1].split("\n### ", 1)[0]
+    section = DOC.split(f"### analytics.{view}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
     names = []
     for line in section.splitlines():
         if line.startswith("| `"):
-            names += re.findall(r"`([a-z_]+)`", line.split("|")[1])
+            names += re.findall(r"`([a-z_0-9]+)`", line.split("|")[1])
     return names
 
 
@@ -202,8 +223,15 @@ def test_each_view_has_the_documented_columns_and_values(warehouse, run_folder, 
             tstr = [sum(s.tstr_accuracy for s in r.scores) / len(r.scores) for r in mine]
             assert row[f"{prefix}_tstr_accuracy"] == pytest.approx(sum(tstr) / 2)
         assert row["image_build_s"] == 95.5
-        _, history = views.read(conn, "metric_history")
-        assert len(history) == len(ok) * 9
+        columns, history = views.read(conn, "metric_history")
+        per_job = {}
+        for row in history:
+            per_job.setdefault((row[0], row[4], row[2]), set()).add(row[5])
+        assert len(per_job) == len(ok)
+        placed_job = {k for k in metrics.BY_KEY if k not in ("tstr_roc_auc", "trtr_roc_auc")}  # iris: 3 classes
+        for (_, seed, model), figures in per_job.items():
+            expected = placed_job if (model, seed) == ("ganblr", 1) else placed_job - {"peer_jobs", "core_wait_s"}
+            assert figures == expected, (model, seed)
         _, failures = views.read(conn, "failures")
         assert [(f[2], f[7]) for f in failures] == [("ganblr-car-s1", "failed")]
         assert "dataset car" in failures[0][8]

@@ -9,15 +9,18 @@ needs no Airflow, and is tested against the real engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rundir
-from .contract import IMAGE_ENV, RunPlan
+from . import cores, rundir
+from .contract import IMAGE_ENV, Placement, RunPlan, load_spec
 
-CONTAINER_JOB, CONTAINER_CACHE = "/job", "/data/cache"
+CONTAINER_JOB, CONTAINER_CACHE, CONTAINER_TRTR = "/job", "/data/cache", "/data/trtr"
+TRTR_ENV = "GANBLR_BENCH_TRTR_CACHE"  # evaluate.CACHE_ENV: where a job reads and writes cached TRTR scores
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
 
 
@@ -78,6 +81,39 @@ def host_config_extras(mem_limit: str) -> dict:
     return {**HARDENING, "memswap_limit": mem_limit}
 
 
+def trtr_cache(results_root: Path) -> Path:
+    """The TRTR cache beside the run folders (a run key never starts with '.', so no run can own this name)."""
+    return Path(results_root) / ".trtr-cache"
+
+
+@contextlib.contextmanager
+def pinned(job_folder: Path, job: str, count: int, host_cpus: int | None, host: str | None, engine_id: str = "local"):
+    """Lease ``count`` cores of the host for ``job``; yield them; write the job's placement.json when done.
+
+    The lock folder is per Docker engine (``engine_id``), so two hosts never share core locks.
+    """
+    usable = cores.usable_cores(host_cpus)
+    if host_cpus and max(usable) >= host_cpus:
+        raise cores.CoresError(
+            f"{cores.CORES_ENV} names core {max(usable)} but the host has {host_cpus} (0-{host_cpus - 1})"
+        )
+    folder = cores.default_lock_dir() / "".join(ch if ch.isalnum() else "_" for ch in engine_id)
+    held = cores.lease(job, count, usable, folder)
+    try:
+        yield held.cores
+    finally:
+        held.close()
+        if Path(job_folder).is_dir():
+            rundir.write_placement(
+                job_folder, Placement(cores=held.cores, waited_s=held.waited_s, peers=held.peers, host=host)
+            )
+
+
+def docker_pinning(held: list[int]) -> dict:
+    """Host-config options that give a container exactly these cores: the cpuset, and a quota equal to it."""
+    return {"cpuset_cpus": cores.format_cpu_list(held), "nano_cpus": len(held) * 10**9}
+
+
 def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: DockerSite) -> list[dict]:
     """Per job of ``model``: the container to start (image by the job's stack, command, name, labels, limit).
 
@@ -101,12 +137,20 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
                         "ReadOnly": False,
                     },
                     {"Target": CONTAINER_CACHE, "Source": str(site.host_cache), "Type": "bind", "ReadOnly": True},
+                    {
+                        "Target": CONTAINER_TRTR,
+                        "Source": str(trtr_cache(site.host_results_root)),
+                        "Type": "bind",
+                        "ReadOnly": False,
+                    },
                 ],
                 "host_config_extras": host_config_extras(plan.memory_limits[model]),
                 "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
                 "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
                 "mem_limit": plan.memory_limits[model],
-                "environment": {IMAGE_ENV: ref},
+                "environment": {IMAGE_ENV: ref, TRTR_ENV: CONTAINER_TRTR},
+                "cores": plan.cores.get(model, 1),
+                "job_folder": str(Path(plan.folder) / job),
             }
         )
     return requests
@@ -166,11 +210,22 @@ def process_env(cache: Path, environ: dict[str, str] | None = None) -> dict[str,
 
 
 def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) -> str:
-    """Run one job as a local process; write its result if it left none; raise JobFailed unless it ended ok."""
+    """Run one job as a local process on cores of its own (CPU affinity); write its result if it left none;
+    raise JobFailed unless it ended ok."""
     job = Path(job_folder)
+    spec = load_spec(job / rundir.SPEC_FILE)
     command = [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)]
+    env = process_env(cache) | {TRTR_ENV: str(trtr_cache(job.parent.parent))}
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, env=process_env(cache), timeout=timeout_s)
+        with pinned(job, job.name, spec.cores, None, socket.gethostname(), f"local-{socket.gethostname()}") as held:
+            proc = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=timeout_s,
+                preexec_fn=lambda: os.sched_setaffinity(0, held),
+            )
     except subprocess.TimeoutExpired:  # the process was killed: a timeout, not a crash
         rundir.complete_missing(
             job.parent, job.name, "timeout", f"the job ran past its task's {timeout_s:g} s and was stopped"

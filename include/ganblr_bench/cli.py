@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, catalog, metrics
-from .contract import MODEL_LABELS, MODELS, ContractError, json_schemas, load_spec, model_slug
+from .contract import MODELS, ContractError, json_schemas, load_spec, model_slug
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -94,12 +94,12 @@ def _results(args: argparse.Namespace) -> int:
         if run_id is None:
             print("no runs recorded yet")
             return 0
-        columns, rows = views.read(conn, "model_comparison", "run_id = %s", (run_id,), "dataset, stack")
-    if not rows:
+        found = views.figures(conn, run_id)
+    if not found:
         print(f"no results for run {run_id}", file=sys.stderr)
         return 1
-    print(f"run {run_id}: GANBLR vs GANBLR++ (means over ok seeds)")
-    print(comparison_table([dict(zip(columns, row)) for row in rows]))
+    print(f"run {run_id}: every model side by side (means over ok seeds)")
+    print(comparison_table(found))
     return 0
 
 
@@ -132,19 +132,23 @@ def _detect(args: argparse.Namespace) -> int:
     return 1 if regressions else 0
 
 
-def comparison_table(rows: list[dict]) -> str:
-    """The side-by-side table as aligned text: one line per dataset (and stack) and figure, numbers last."""
-    lines = [f"{'dataset':14}{'figure':26}{'unit':>6}" + "".join(f"{MODEL_LABELS[m]:>12}" for m in MODELS)]
-    for row in rows:
-        name = row["dataset"] + ("" if row.get("stack", "locked") == "locked" else f" ({row['stack']})")
+def comparison_table(found: dict[tuple[str, str, str, str], list[float]]) -> str:
+    """The side-by-side table as aligned text: one line per dataset (and stack) and figure, a column per model."""
+    from .report import stat_of
+
+    present = {model for _, model, _, _ in found}
+    models = [m for m in MODELS if m in present]  # the models under test first, then the references
+    width = max(12, *(len(model_slug(m)) + 2 for m in models))
+    lines = [f"{'dataset':14}{'figure':36}{'unit':>6}" + "".join(f"{model_slug(m):>{width}}" for m in models)]
+    for dataset, stack in sorted({(d, s) for d, _, s, _ in found}, key=lambda p: (p[0], p[1] != "locked")):
+        name = dataset + ("" if stack == "locked" else f" ({stack})")
         for key in metrics.COMPARED:
             metric = metrics.get(key)
-            columns = [key if metric.per_run else f"{model_slug(m)}_{key}" for m in MODELS]
-            cells = [metric.number(None if row[c] is None else float(row[c])) for c in columns]
+            cells = [metric.number(stat_of(found.get((dataset, m, stack, key), [])).mean) for m in models]
             unit = metric.shown_unit or metric.unit
             lines.append(
-                f"{name:14}{metric.label:26}{'' if unit == 'fraction' else unit:>6}"
-                + "".join(f"{c:>12}" for c in cells)
+                f"{name:14}{metric.label[:35]:36}{'' if unit == 'fraction' else unit:>6}"
+                + "".join(f"{c:>{width}}" for c in cells)
             )
     return "\n".join(lines)
 

@@ -18,12 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .catalog import REGISTRY
+from .metrics import PHASES
 
-SPEC_VERSION = 1
-RESULT_VERSION = 1
+SPEC_VERSION = 2  # 2: cores
+RESULT_VERSION = 2  # 2: per-phase resources, model-only headline figures, quality metrics, placement
 RUN_VERSION = 1
 
-Model = Literal["ganblr", "ganblr++"]
+Model = Literal["ganblr", "ganblr++", "independent", "naive-bayes"]
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
 Status = Literal["ok", "failed", "timeout", "oom", "skipped"]
 Stack = Literal["locked", "latest"]
@@ -33,7 +34,17 @@ CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
 STATUSES: tuple[str, ...] = typing.get_args(Status)
 STACKS: tuple[str, ...] = typing.get_args(Stack)
 BACKENDS: tuple[str, ...] = typing.get_args(Backend)
-MODEL_LABELS = {"ganblr": "GANBLR", "ganblr++": "GANBLR++"}
+# The models under test, and the reference generators every score is read against (docs/models.md).
+UNDER_TEST: tuple[str, ...] = ("ganblr", "ganblr++")
+REFERENCES: tuple[str, ...] = ("independent", "naive-bayes")
+MODEL_LABELS = {
+    "ganblr": "GANBLR",
+    "ganblr++": "GANBLR++",
+    "independent": "independent (reference: floor)",
+    "naive-bayes": "naive Bayes (reference)",
+}
+# Models that see every numeric column as equal-frequency bins (GANBLR++ keeps its numeric ones as numbers).
+DISCRETE_INPUT: tuple[str, ...] = ("ganblr", "independent", "naive-bayes")
 
 
 def model_slug(model: str) -> str:
@@ -50,6 +61,7 @@ SyntheticRows = Annotated[int, Field(ge=1, le=10_000_000, description="rows to s
 RowLimit = Annotated[int, Field(ge=20, description="cap on the rows used, train and test together; empty: all")]
 DiscretiseBins = Annotated[int, Field(ge=2, le=64, description="GANBLR: equal-frequency bins per numeric column")]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Cores = Annotated[int, Field(ge=1, le=256, description="cores a job gets to itself (cpuset and quota)")]
 TimeoutS = Annotated[
     float, Field(gt=0, le=86_400, allow_inf_nan=False, description="a job past this is stopped and recorded as timeout")
 ]
@@ -104,7 +116,7 @@ class ModelParams(Strict):
 class JobSpec(Strict):
     """One benchmark job: one model on one dataset with one seed."""
 
-    spec_version: Literal[1] = SPEC_VERSION
+    spec_version: Literal[1, 2] = SPEC_VERSION
     job_id: str | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
     model: Model
     dataset: str = Field(min_length=1)
@@ -118,6 +130,7 @@ class JobSpec(Strict):
     discretise_bins: DiscretiseBins = 5
     classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
     timeout_s: TimeoutS | None = None
+    cores: Cores = 1
     stack: Stack = Field(
         "locked",
         description="the image's library stack: the locked pins, or the newest releases "
@@ -170,19 +183,63 @@ class Timings(Strict):
     wall_s: NonNegative | None = None
 
 
+Phase = Literal[PHASES]
+MemorySource = Literal["process-peak-rss", "cgroup-v2", "cgroup-v1", "rusage"]
+
+
+class PhaseUsage(Strict):
+    """One phase of a job: its wall seconds, the process's CPU seconds, and its peak resident memory."""
+
+    wall_s: NonNegative
+    cpu_s: NonNegative
+    peak_memory_bytes: Count | None = Field(
+        None, description="the process's peak resident set during the phase (its high-water mark, reset at the start)"
+    )
+
+
 class Resources(Strict):
-    peak_memory_bytes: Count | None = None
-    memory_source: Literal["cgroup-v2", "cgroup-v1", "rusage"] | None = None
-    cpu_seconds: NonNegative | None = None
-    cpu_percent: NonNegative | None = Field(None, description="CPU seconds / wall seconds x 100; 100 = one core busy")
+    """The headline figures are the model's: fit + sample. The job as a whole and each phase are kept apart."""
+
+    peak_memory_bytes: Count | None = Field(None, description="peak resident memory of the process in fit and sample")
+    memory_source: MemorySource | None = None
+    cpu_seconds: NonNegative | None = Field(None, description="CPU seconds of fit + sample")
+    cpu_percent: NonNegative | None = Field(
+        None, description="CPU seconds / wall seconds of fit + sample x 100; 100 = one core busy"
+    )
     cpus_available: Annotated[float, Field(gt=0)] | None = None
     cpu_percent_of_available: NonNegative | None = None
+    phases: dict[Phase, PhaseUsage] = Field(default_factory=dict, description="per phase: wall, CPU, peak memory")
+    job_peak_memory_bytes: Count | None = Field(
+        None, description="the whole job's peak: the container's cgroup high-water mark (page cache included)"
+    )
+    job_memory_source: MemorySource | None = None
+    job_cpu_seconds: NonNegative | None = Field(None, description="CPU seconds of the whole job, startup included")
+
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
 class Score(Strict):
     classifier: Classifier
-    tstr_accuracy: float | None = Field(None, ge=0, le=1, description="train on synthetic, test on real")
-    trtr_accuracy: float | None = Field(None, ge=0, le=1, description="train on real, test on real")
+    tstr_accuracy: Fraction | None = Field(None, description="train on synthetic, test on real")
+    trtr_accuracy: Fraction | None = Field(None, description="train on real, test on real")
+    tstr_macro_f1: Fraction | None = None
+    trtr_macro_f1: Fraction | None = None
+    tstr_roc_auc: Fraction | None = Field(None, description="binary targets only")
+    trtr_roc_auc: Fraction | None = None
+    trtr_cached: bool | None = Field(None, description="TRTR read from the cache, not computed by this job")
+
+
+# Fidelity and privacy of a synthetic sample against the real training rows (docs/contract.md).
+QualityMetric = Literal[
+    "column_shapes",
+    "column_pair_trends",
+    "dcr_overfitting_protection",
+    "dcr_closer_to_train",
+    "dcr_train_median",
+    "dcr_holdout_median",
+]
+QUALITY_METRICS: tuple[str, ...] = typing.get_args(QualityMetric)
 
 
 class DatasetFacts(Strict):
@@ -206,10 +263,22 @@ class Environment(Strict):
     hostname: str | None = None
     in_container: bool = False
     image: str | None = Field(None, description="image reference, passed in by the scheduler")
+    cores: list[int] | None = Field(None, description="the cores the job could run on, seen from inside it")
+    cpuset: str | None = Field(None, description="its cgroup's cpuset, as the kernel lists it")
+    host_load_1m: list[NonNegative] | None = Field(None, description="the host's 1-minute load at the job's start, end")
+
+
+class Placement(Strict):
+    """Where the scheduler put a job: written beside its result (placement.json) by whoever leased its cores."""
+
+    cores: list[int] = Field(min_length=1, description="cores leased to the job alone")
+    waited_s: NonNegative = Field(description="seconds waited for free cores")
+    peers: Count = Field(description="other jobs that held cores on the host while this one ran")
+    host: str | None = None
 
 
 class JobResult(Strict):
-    result_version: Literal[1] = RESULT_VERSION
+    result_version: Literal[1, 2] = RESULT_VERSION
     job: str
     spec: JobSpec
     status: Status
@@ -219,8 +288,10 @@ class JobResult(Strict):
     timings: Timings = Timings()
     resources: Resources = Resources()
     scores: list[Score] = []
+    quality: dict[QualityMetric, float] = Field(default_factory=dict, description="fidelity and privacy")
     dataset: DatasetFacts | None = None
     environment: Environment | None = None
+    placement: Placement | None = None
     artifacts: dict[str, str] = Field(default_factory=dict, description="name -> path relative to the result folder")
 
     @model_validator(mode="after")
@@ -272,6 +343,7 @@ class RunPlan(Strict):
     folder: str = Field(description="the run folder as the scheduler's workers see it")
     key: str = Field(description="the folder's name: the run id made safe for paths and container names")
     jobs: dict[Model, list[str]] = Field(description="model -> job names, in matrix order")
+    cores: dict[Model, Cores] = Field(default_factory=dict, description="model -> cores per job")
     stacks: dict[str, Stack] = Field(default_factory=dict, description="job name -> the stack its image is built from")
     datasets: list[str]
     memory_limits: dict[Model, MemoryLimit]
@@ -310,9 +382,10 @@ def parse(cls: type[BaseModel], data: Any, source: str, strict: bool = False) ->
     ``strict``: no coercion ("7" is not 7, true is not 1): for what people write (specs, run parameters).
     """
     field = next((name for name in cls.model_fields if name.endswith("_version")), None)
-    known = cls.model_fields[field].default if field else None
-    if field and isinstance(data, dict) and data.get(field, known) != known:
-        raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {known})")
+    known = typing.get_args(cls.model_fields[field].annotation) if field else ()
+    if field and isinstance(data, dict) and data.get(field, known[-1]) not in known:
+        readable = ", ".join(str(v) for v in known)
+        raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {readable})")
     if not isinstance(data, dict):
         raise ContractError(f"{source}: expected a JSON object, got {type(data).__name__}")
     nul = _nul_fields(data)
@@ -357,6 +430,10 @@ def load_spec(path: Path) -> JobSpec:
 
 def load_result(path: Path) -> JobResult:
     return parse_result(_read_json(path), str(path))
+
+
+def load_placement(path: Path) -> Placement:
+    return parse(Placement, _read_json(path), str(path))
 
 
 def load_run(path: Path) -> RunInfo:

@@ -5,7 +5,7 @@ Preparing a dataset for a model is deterministic for a seed:
   a row whose numeric value is missing is dropped and counted;
 - the train/test split is the official one (Adult) or a seeded stratified split;
 - a row limit keeps the split's proportions and the class balance;
-- for GANBLR, numeric columns become equal-frequency bins whose edges are fitted on the
+- for GANBLR and the references, numeric columns become equal-frequency bins whose edges are fitted on the
   training rows only (``discretise``); GANBLR++ gets numeric columns as they are.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import DataFile, DatasetInfo
+from .contract import DISCRETE_INPUT
 from .sources import DatasetError, DatasetFiles, fetch
 
 
@@ -165,7 +166,7 @@ def prepare(
                 f"numeric columns are {list(info.numeric)}"
             )
     numeric = list(info.numeric) if numeric_columns is None else [c for c in info.numeric if c in numeric_columns]
-    if model == "ganblr":
+    if model in DISCRETE_INPUT:
         for column in info.numeric:
             train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
         numeric = []

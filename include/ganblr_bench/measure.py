@@ -1,16 +1,22 @@
-"""How one job's startup time, peak memory and CPU usage are measured.
+"""How one job's startup, per-phase resources, peak memory and CPU usage are measured.
 
-- Startup: from the process's start (the kernel's start time of this process, to 10 ms)
-  to "model ready" (imports done and data loaded). Outside Linux: from this module's import.
-- Peak memory: in a container that runs this job alone (our image sets
-  ``GANBLR_BENCH_DEDICATED_CGROUP=1``), the cgroup's high-water mark (v2 ``memory.peak``
-  or v1 ``memory.max_usage_in_bytes``): what the memory limit is enforced against,
-  page cache included. Elsewhere, the peak resident set size of this process or its
-  largest child (``getrusage``), page cache excluded. Merely being in a container is
-  not enough: a shared container's cgroup counts other processes too.
-- CPU: user + system CPU seconds of this process and its children, over wall seconds
-  since process start; 100 % is one core busy. Divided by the CPUs available (cgroup
-  quota if set, else the CPU affinity mask) it gives the share of what the job had.
+A job has four phases: startup (process start to "model ready": imports done, data loaded,
+model built), fit, sample and evaluate. For each: wall seconds (monotonic clock), CPU seconds
+of the process (user + system, all its threads: TensorFlow's included) and the process's peak
+resident memory during the phase. The headline figures of a job are its model's: peak memory
+and CPU % over fit + sample. Startup and evaluation are reported separately.
+
+- Peak memory of a phase: the kernel's high-water mark of the process's resident set
+  (``VmHWM``), reset at the phase's start (``/proc/self/clear_refs`` = 5). Resident pages
+  are every page the process touched, however allocated: Python's heap, NumPy buffers and
+  TensorFlow's native allocator alike; page cache (files read) is not in it. Without the reset
+  (not Linux), the mark since process start is used, and ``memory_source`` says ``rusage``.
+- The job's peak (``job_peak_memory_bytes``): in a container that runs this job alone (our
+  image sets ``GANBLR_BENCH_DEDICATED_CGROUP=1``), the cgroup's high-water mark (v2
+  ``memory.peak`` or v1 ``memory.max_usage_in_bytes``): what the memory limit is enforced
+  against, page cache included. Elsewhere, the process's peak resident set (``getrusage``).
+- CPU %: CPU seconds over wall seconds x 100; 100 % is one core busy. Divided by the CPUs
+  available (the cgroup quota if set, else the CPU affinity mask) it is the share of what the job had.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import resource
 import time
 from pathlib import Path
 
-from .contract import Resources
+from .contract import PhaseUsage, Resources
+from .metrics import MODEL_PHASES
 
 _IMPORTED_AT = time.time()
 CGROUP = Path("/sys/fs/cgroup")
@@ -86,48 +93,141 @@ def cpus_available() -> float:
     return min(quota, affinity) if quota else float(affinity)
 
 
+def cores() -> list[int] | None:
+    """The cores this process may run on (its affinity: a container's cpuset narrows it)."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+
+
+def cpuset() -> str | None:
+    """This process's cgroup cpuset as the kernel lists it ('0', '2-3'): v2, then v1."""
+    for path in (
+        CGROUP / "cpuset.cpus.effective",
+        CGROUP / "cpuset" / "cpuset.effective_cpus",
+        CGROUP / "cpuset" / "cpuset.cpus",
+    ):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return text
+    return None
+
+
+def host_load() -> float | None:
+    """The host's 1-minute load average (/proc/loadavg is not namespaced: a container sees the host's)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
 
 
-def usage(started_at: float) -> tuple[Resources, float]:
-    """The job's resources since ``started_at`` (epoch seconds), and the wall seconds they cover."""
+STATUS = Path("/proc/self/status")
+CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def resident_peak() -> int | None:
+    """The process's resident-set high-water mark in bytes (VmHWM), or None where /proc has none."""
+    try:
+        for line in STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def reset_resident_peak() -> bool:
+    """Set the high-water mark back to the current resident set; False if the kernel does not allow it."""
+    try:
+        CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def usage(started_at: float, phases: Phases) -> tuple[Resources, float]:
+    """The job's resources: the model's (fit + sample) as the headline, each phase, the whole job; and its wall."""
     wall = max(time.time() - started_at, 1e-9)
-    cpu = cpu_seconds()
     cpus = cpus_available()
-    memory, source = peak_memory()
-    percent = 100.0 * cpu / wall
+    job_memory, job_source = peak_memory()
+    model = [phases.usage[p] for p in MODEL_PHASES if p in phases.usage]
+    headline = {}
+    if len(model) == len(MODEL_PHASES):
+        cpu = sum(u.cpu_s for u in model)
+        percent = 100.0 * cpu / max(sum(u.wall_s for u in model), 1e-9)
+        peaks = [u.peak_memory_bytes for u in model if u.peak_memory_bytes is not None]
+        headline = dict(
+            peak_memory_bytes=max(peaks) if peaks else None,
+            memory_source=phases.memory_source if peaks else None,
+            cpu_seconds=round(cpu, 3),
+            cpu_percent=round(percent, 1),
+            cpu_percent_of_available=round(percent / cpus, 1),
+        )
     return Resources(
-        peak_memory_bytes=memory,
-        memory_source=source,
-        cpu_seconds=round(cpu, 3),
-        cpu_percent=round(percent, 1),
+        **headline,
         cpus_available=cpus,
-        cpu_percent_of_available=round(percent / cpus, 1),
+        phases=dict(phases.usage),
+        job_peak_memory_bytes=job_memory,
+        job_memory_source=job_source,
+        job_cpu_seconds=round(cpu_seconds(), 3),
     ), round(wall, 3)
 
 
-class Stopwatch:
-    """Named phases timed with a monotonic clock: ``with watch("fit"): ...``.
+class Phases:
+    """Per phase, its wall seconds, CPU seconds and peak resident memory: ``with phases("fit"): ...``.
 
-    Only a phase that completes is recorded: a fit cut short by a timeout has no fit time.
+    ``startup_done()`` closes the startup phase (counted from the process's start). Only a phase that
+    completes is recorded: a fit cut short by a timeout has no fit figures.
     """
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+    def __init__(self, process_started: float) -> None:
+        self.process_started = process_started
+        self.usage: dict[str, PhaseUsage] = {}
+        self.resettable = True
+        self.memory_source = "process-peak-rss"
+
+    def startup_done(self) -> None:
+        self.usage["startup"] = PhaseUsage(
+            wall_s=round(max(time.time() - self.process_started, 0.0), 4),
+            cpu_s=round(cpu_seconds(), 3),
+            peak_memory_bytes=self._peak(),
+        )
+
+    def _peak(self) -> int | None:
+        peak = resident_peak()
+        if peak is None:  # no /proc: the process's peak since its start
+            self.memory_source = "rusage"
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return peak
 
     def __call__(self, phase: str) -> _Phase:
         return _Phase(self, phase)
 
+    @property
+    def seconds(self) -> dict[str, float]:
+        return {name: u.wall_s for name, u in self.usage.items()}
+
 
 class _Phase:
-    def __init__(self, watch: Stopwatch, phase: str) -> None:
-        self.watch, self.phase = watch, phase
+    def __init__(self, phases: Phases, name: str) -> None:
+        self.phases, self.name = phases, name
 
     def __enter__(self) -> None:
-        self.t0 = time.perf_counter()
+        if not reset_resident_peak():
+            self.phases.resettable = False
+            self.phases.memory_source = "rusage"  # a mark since process start, not per phase
+        self.t0, self.c0 = time.perf_counter(), cpu_seconds()
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
-            self.watch.seconds[self.phase] = round(time.perf_counter() - self.t0, 4)
+            self.phases.usage[self.name] = PhaseUsage(
+                wall_s=round(time.perf_counter() - self.t0, 4),
+                cpu_s=round(max(cpu_seconds() - self.c0, 0.0), 3),
+                peak_memory_bytes=self.phases._peak(),
+            )

@@ -1,4 +1,11 @@
-"""GANBLR and GANBLR++ (``ganblr`` 0.1.3) behind one small interface: fit, then sample.
+"""GANBLR and GANBLR++ (``ganblr`` 0.1.3), and two reference generators, behind one interface: fit, then sample.
+
+The references read every score against something known (docs/models.md):
+- ``independent``: each column drawn from its own marginal, the class included. It keeps
+  every column's distribution and nothing of how columns relate: the floor a generator must beat.
+- ``naive-bayes``: the class drawn from its marginal, then each feature from its distribution
+  given the class, all fitted by counting. The structure of GANBLR with k=0, without the
+  adversarial training: what GANBLR's training adds shows against it.
 
 Upstream facts the adapters work around, without changing what the models compute:
 - ``GANBLR()`` takes no seed: seeding NumPy's global generator and Keras's
@@ -31,12 +38,13 @@ class Generator(Protocol):
     def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]: ...
 
 
-def seed_everything(seed: int) -> None:
-    import tensorflow as tf
-
+def seed_everything(seed: int, tensorflow: bool = True) -> None:
     random.seed(seed)
     np.random.seed(seed)
-    tf.keras.utils.set_random_seed(seed)
+    if tensorflow:  # the references need no TensorFlow: importing it would only slow their startup
+        import tensorflow as tf
+
+        tf.keras.utils.set_random_seed(seed)
 
 
 def _import_models():
@@ -106,10 +114,60 @@ class GanblrPPModel(_Adapter):
         return x, y
 
 
+class IndependentModel:
+    """Each column from its own marginal (counted on the training rows), drawn independently."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
+        self.frame = x.assign(**{str(y.name or "target"): y.to_numpy()})
+        self.target = str(y.name or "target")
+        self.marginals = {c: self.frame[c].value_counts(normalize=True, sort=False) for c in self.frame.columns}
+
+    def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]:
+        drawn = pd.DataFrame(
+            {c: self.rng.choice(m.index.to_numpy(), size=rows, p=m.to_numpy()) for c, m in self.marginals.items()}
+        )
+        return drawn.drop(columns=[self.target]), drawn[self.target].rename(self.target)
+
+
+class NaiveBayesModel:
+    """The class from its marginal, then each feature from its distribution given the class: counting only."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
+        self.columns, self.target = list(x.columns), str(y.name or "target")
+        self.prior = y.value_counts(normalize=True, sort=False)
+        labels = y.to_numpy()
+        self.conditionals = {
+            cls: {c: x.loc[labels == cls, c].value_counts(normalize=True, sort=False) for c in self.columns}
+            for cls in self.prior.index
+        }
+
+    def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]:
+        y = self.rng.choice(self.prior.index.to_numpy(), size=rows, p=self.prior.to_numpy())
+        out = {c: np.empty(rows, dtype=object) for c in self.columns}
+        for cls in self.prior.index:
+            where = np.flatnonzero(y == cls)
+            for c, dist in self.conditionals[cls].items():
+                out[c][where] = self.rng.choice(dist.index.to_numpy(), size=len(where), p=dist.to_numpy())
+        x = pd.DataFrame(out)
+        for c in self.columns:  # keep each column's type (the counts' index carries it)
+            x[c] = x[c].astype(self.conditionals[self.prior.index[0]][c].index.dtype)
+        return x, pd.Series(y, name=self.target)
+
+
 def build(
     model: str, *, seed: int, numeric_columns: list[str], k: int, epochs: int, batch_size: int, warmup_epochs: int
 ) -> Generator:
     params = dict(k=k, epochs=epochs, batch_size=batch_size, warmup_epochs=warmup_epochs)
+    if model == "independent":
+        return IndependentModel(seed)
+    if model == "naive-bayes":
+        return NaiveBayesModel(seed)
     if model == "ganblr":
         return GanblrModel(**params)
     if model == "ganblr++":

@@ -15,9 +15,11 @@ from pydantic import Field, field_validator, model_validator
 from .catalog import REGISTRY
 from .contract import (
     CLASSIFIERS,
-    MODELS,
+    REFERENCES,
+    UNDER_TEST,
     BatchSize,
     Classifier,
+    Cores,
     DiscretiseBins,
     Epochs,
     JobSpec,
@@ -48,12 +50,19 @@ class ModelOverride(Strict):
     warmup_epochs: WarmupEpochs | None = None
     job_timeout_s: TimeoutS | None = None
     memory_limit: MemoryLimit | None = None
+    cores_per_job: Cores | None = None
 
 
 class RunParams(Strict):
     """What one run benchmarks: models x datasets x seeds (x stacks), and how."""
 
-    models: list[Model] = Field(default_factory=lambda: list(MODELS), min_length=1, description="models to run")
+    models: list[Model] = Field(
+        default_factory=lambda: list(UNDER_TEST), min_length=1, description="models to run (the references too)"
+    )
+    references: bool = Field(
+        True,
+        description="also run the reference generators (independent: the floor; naive-bayes), read the models against",
+    )
     datasets: list[str] = Field(
         default_factory=lambda: ["car", "adult"],
         min_length=1,
@@ -73,6 +82,9 @@ class RunParams(Strict):
     classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
     job_timeout_s: TimeoutS = 3600
     memory_limit: MemoryLimit = "6g"
+    cores_per_job: Cores = Field(
+        1, description="cores each job gets to itself; jobs at once on a host = its usable cores / this"
+    )
     stacks: list[Stack] = Field(
         default_factory=lambda: ["locked"],
         min_length=1,
@@ -99,12 +111,18 @@ class RunParams(Strict):
             raise ValueError("lists a value twice")
         return value
 
+    @property
+    def all_models(self) -> list[str]:
+        """The models this run runs: those asked for, then the references unless turned off."""
+        extra = [m for m in REFERENCES if self.references and m not in self.models]
+        return list(self.models) + extra
+
     @model_validator(mode="after")
     def _a_sane_number_of_jobs(self) -> RunParams:
-        jobs = len(self.models) * len(self.datasets) * len(self.seeds) * len(self.stacks)
+        jobs = len(self.all_models) * len(self.datasets) * len(self.seeds) * len(self.stacks)
         if jobs > MAX_JOBS:
             raise ValueError(
-                f"{len(self.models)} models x {len(self.datasets)} datasets x {len(self.seeds)} seeds x "
+                f"{len(self.all_models)} models x {len(self.datasets)} datasets x {len(self.seeds)} seeds x "
                 f"{len(self.stacks)} stacks = {jobs} jobs, more than {MAX_JOBS} in one run: split it into several runs"
             )
         return self
@@ -116,9 +134,9 @@ class RunParams(Strict):
         return getattr(self, name) if value is None else value
 
     def specs(self) -> list[JobSpec]:
-        """One job spec per model x dataset x seed x stack, in that order."""
+        """One job spec per model (the references last) x dataset x seed x stack, in that order."""
         specs = []
-        for model in self.models:
+        for model in self.all_models:
             knobs = ModelParams(**{n: self.for_model(model, n) for n in KNOBS})
             specs += [
                 JobSpec(
@@ -131,6 +149,7 @@ class RunParams(Strict):
                     discretise_bins=self.discretise_bins,
                     classifiers=self.classifiers,
                     timeout_s=self.for_model(model, "job_timeout_s"),
+                    cores=self.for_model(model, "cores_per_job"),
                     stack=stack,
                 )
                 for dataset in self.datasets

@@ -69,15 +69,8 @@ def build(conn, run_id: str, last_runs: int = 20, thresholds: trends.Thresholds 
         counts[key] = (total + 1, ok + (job["status"] == "ok"))
         if job["status"] == "ok" or job["stack"] not in versions:
             versions[job["stack"]] = {k: str(v) for k, v in (job["versions"] or {}).items()}
-    for dataset, model, stack in counts:
-        ok = [
-            j for j in jobs if (j["dataset"], j["model"], j["stack"]) == (dataset, model, stack) and j["status"] == "ok"
-        ]
-        for metric in SHOWN:
-            values = [float(j[metric.job_column]) for j in ok if j[metric.job_column] is not None]
-            stats[(dataset, model, stack, metric.key)] = Stat(
-                sum(values) / len(values) if values else None, _stdev(values), len(values)
-            )
+    for key, values in views.figures(conn, run_id).items():
+        stats[key] = stat_of(values)
     stacks = [s for s in STACK_ORDER if any(j["stack"] == s for j in jobs)]
     report = Report(
         run=runs[0],
@@ -115,6 +108,10 @@ SELECT h.model, h.dataset, h.metric, h.run_started_at, avg(h.value) AS value
 FROM analytics.metric_history h JOIN mine USING (model, dataset, config_hash, stack) JOIN runs USING (run_id)
 GROUP BY h.model, h.dataset, h.metric, h.run_started_at ORDER BY h.run_started_at
 """
+
+
+def stat_of(values: list[float]) -> Stat:
+    return Stat(sum(values) / len(values) if values else None, _stdev(values), len(values))
 
 
 def _stdev(values: list[float]) -> float | None:

@@ -6,6 +6,7 @@ Layout of a run folder (under the results root, one per run)::
     <results root>/<run key>/<job>/spec.json         what the job runs (contract.JobSpec)
     <results root>/<run key>/<job>/result.json       what it measured (contract.JobResult)
     <results root>/<run key>/<job>/synthetic.csv     the sample it generated
+    <results root>/<run key>/<job>/placement.json    the cores it was leased (contract.Placement)
     <results root>/<run key>/report/                 the run's comparison report
 
 The run key is the run id made safe for paths and container names (with a short hash of
@@ -34,8 +35,10 @@ from .contract import (
     ImageFacts,
     JobResult,
     JobSpec,
+    Placement,
     RunInfo,
     RunPlan,
+    load_placement,
     load_result,
     load_run,
 )
@@ -45,6 +48,7 @@ RUN_FILE = "run.json"
 SPEC_FILE = "spec.json"
 RESULT_FILE = "result.json"
 SYNTHETIC_FILE = "synthetic.csv"
+PLACEMENT_FILE = "placement.json"
 REPORT_DIR = "report"
 
 
@@ -57,6 +61,7 @@ def run_key(run_id: str) -> str:
 
 def retire_result(job_folder: Path) -> Path | None:
     """Move a job's result.json aside (result.superseded-N.json): a new try starts with no result."""
+    (Path(job_folder) / PLACEMENT_FILE).unlink(missing_ok=True)  # an earlier try's cores, not this one's
     current = Path(job_folder) / RESULT_FILE
     if not current.exists():
         return None
@@ -125,7 +130,7 @@ def plan_run(
         host=host_facts(),
     )
     write_json_atomic(folder / RUN_FILE, info.model_dump_json(indent=2))
-    jobs: dict[str, list[str]] = {m: [] for m in run_params.models}
+    jobs: dict[str, list[str]] = {m: [] for m in run_params.all_models}
     for spec in specs:
         job_dir = folder / spec.name
         job_dir.mkdir(exist_ok=True)
@@ -139,7 +144,8 @@ def plan_run(
         jobs=jobs,
         stacks={s.name: s.stack for s in specs},
         datasets=list(run_params.datasets),
-        memory_limits={m: run_params.for_model(m, "memory_limit") for m in run_params.models},
+        memory_limits={m: run_params.for_model(m, "memory_limit") for m in jobs},
+        cores={m: run_params.for_model(m, "cores_per_job") for m in jobs},
     )
 
 
@@ -225,6 +231,18 @@ def content_sha256(result: JobResult) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def write_placement(job_folder: Path, placement: Placement) -> None:
+    write_json_atomic(Path(job_folder) / PLACEMENT_FILE, placement.model_dump_json(indent=2))
+
+
+def _with_placement(result: JobResult, job_folder: Path) -> JobResult:
+    """The result with the placement its leaser wrote beside it (the job itself cannot know its peers)."""
+    path = job_folder / PLACEMENT_FILE
+    if result.placement is not None or not path.exists():
+        return result
+    return result.model_copy(update={"placement": load_placement(path)})
+
+
 def collect(path: Path) -> tuple[Batch | None, list[str]]:
     """Read a run folder (run.json + */result.json) or a job folder (result.json).
 
@@ -242,7 +260,7 @@ def collect(path: Path) -> tuple[Batch | None, list[str]]:
     results = []
     for file in result_files:
         try:
-            results.append((load_result(file), str(file.parent.resolve())))
+            results.append((_with_placement(load_result(file), file.parent), str(file.parent.resolve())))
         except ContractError as err:
             rejected.append(str(err))
     if run_file.exists():

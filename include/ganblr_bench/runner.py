@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, measure, metrics
-from .contract import IMAGE_ENV, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
+from .contract import IMAGE_ENV, UNDER_TEST, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
 from .rundir import RESULT_FILE, SYNTHETIC_FILE, retire_result, write_json_atomic
 
 _PACKAGES = (
@@ -97,31 +97,33 @@ class _Progress:
     timings: dict[str, float] = field(default_factory=dict)
     facts: DatasetFacts | None = None
     scores: list[Score] = field(default_factory=list)
+    quality: dict[str, float] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
 
 
-def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stopwatch, process_started: float) -> None:
+def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: measure.Phases) -> None:
     """Load, fit, sample, write the sample, evaluate: filling ``progress`` as each phase ends."""
-    with watch("load"):
-        from . import datasets, evaluate, models
+    loading = time.perf_counter()
+    from . import datasets, evaluate, models, quality
 
-        prepared = datasets.prepare(
-            spec.dataset,
-            seed=spec.seed,
-            model=spec.model,
-            row_limit=spec.row_limit,
-            test_fraction=spec.test_fraction,
-            discretise_bins=spec.discretise_bins,
-            numeric_columns=spec.params.numeric_columns,
-        )
-        models.seed_everything(spec.seed)
-        generator = models.build(
-            spec.model,
-            seed=spec.seed,
-            numeric_columns=prepared.numeric_columns,
-            **spec.params.model_dump(exclude={"numeric_columns"}),
-        )
-    progress.timings["startup_s"] = round(time.time() - process_started, 4)
+    prepared = datasets.prepare(
+        spec.dataset,
+        seed=spec.seed,
+        model=spec.model,
+        row_limit=spec.row_limit,
+        test_fraction=spec.test_fraction,
+        discretise_bins=spec.discretise_bins,
+        numeric_columns=spec.params.numeric_columns,
+    )
+    models.seed_everything(spec.seed, tensorflow=spec.model in UNDER_TEST)
+    generator = models.build(
+        spec.model,
+        seed=spec.seed,
+        numeric_columns=prepared.numeric_columns,
+        **spec.params.model_dump(exclude={"numeric_columns"}),
+    )
+    progress.timings["load_s"] = round(time.perf_counter() - loading, 4)
+    phases.startup_done()
     rows = spec.synthetic_rows or len(prepared.train_x)
     progress.facts = DatasetFacts(
         name=spec.dataset,
@@ -134,14 +136,15 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stop
         numeric_columns=prepared.numeric_columns,
         rows_dropped=prepared.rows_dropped,
     )
-    with watch("fit"):
+    with phases("fit"):
         generator.fit(prepared.train_x, prepared.train_y)
-    with watch("sample"):
+    with phases("sample"):
         synthetic_x, synthetic_y = generator.sample(rows)
-    synthetic = synthetic_x.assign(**{str(synthetic_y.name): synthetic_y.to_numpy()})
+    target = str(synthetic_y.name)
+    synthetic = synthetic_x.assign(**{target: synthetic_y.to_numpy()})
     synthetic.to_csv(out_dir / SYNTHETIC_FILE, index=False)
     progress.artifacts["synthetic"] = SYNTHETIC_FILE
-    with watch("evaluate"):
+    with phases("evaluate"):
         progress.scores = evaluate.score(
             synthetic_x,
             synthetic_y,
@@ -151,6 +154,14 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, watch: measure.Stop
             prepared.test_y,
             prepared.numeric_columns,
             list(spec.classifiers),
+            spec.seed,
+            evaluate.TrtrCache.from_env(),
+        )
+        progress.quality = quality.measure(
+            synthetic,
+            prepared.train_x.assign(**{target: prepared.train_y.to_numpy()}),
+            prepared.test_x.assign(**{target: prepared.test_y.to_numpy()}),
+            prepared.numeric_columns,
             spec.seed,
         )
 
@@ -167,13 +178,17 @@ def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
     return "failed", text.replace("\x00", "\\x00")  # a NUL cannot be stored as text
 
 
-def _environment() -> Environment:
+def _environment(load_at_start: float | None) -> Environment:
+    load_now = measure.host_load()
     return Environment(
         versions=versions(),
         host_cpus=os.cpu_count(),
         hostname=socket.gethostname(),
         in_container=measure.in_container(),
         image=os.environ.get(IMAGE_ENV) or None,
+        cores=measure.cores(),
+        cpuset=measure.cpuset(),
+        host_load_1m=None if load_at_start is None or load_now is None else [load_at_start, load_now],
     )
 
 
@@ -183,14 +198,14 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     retire_result(out_dir)  # if this try is killed, no earlier try's result may stand in for it
-    started_at = _now()
-    watch, progress = measure.Stopwatch(), _Progress()
+    started_at, load_at_start = _now(), measure.host_load()
+    phases, progress = measure.Phases(process_started), _Progress()
 
     def finish(status: str, error: str | None) -> JobResult:
-        timings = progress.timings | {f"{k}_s": v for k, v in watch.seconds.items()}
+        timings = progress.timings | {f"{k}_s": v for k, v in phases.seconds.items()}
         if "fit_s" in timings and "sample_s" in timings:
             timings["execution_s"] = round(timings["fit_s"] + timings["sample_s"], 4)
-        resources, timings["wall_s"] = measure.usage(process_started)
+        resources, timings["wall_s"] = measure.usage(process_started, phases)
         result = JobResult(
             job=spec.name,
             spec=spec,
@@ -201,8 +216,9 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
             timings=Timings(**timings),
             resources=resources,
             scores=progress.scores,
+            quality=progress.quality,
             dataset=progress.facts,
-            environment=_environment(),
+            environment=_environment(load_at_start),
             artifacts=progress.artifacts,
         )
         write_json_atomic(out_dir / RESULT_FILE, result.model_dump_json(indent=2))
@@ -217,7 +233,7 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     status, error = "ok", None
     try:
         with deadline:
-            _work(spec, out_dir, progress, watch, process_started)
+            _work(spec, out_dir, progress, phases)
     except (JobTimeout, Exception) as err:  # a model crash is a result, recorded with its cause
         status, error = _outcome(err, deadline)
     return finish(status, error)
@@ -230,9 +246,10 @@ def summary(result: JobResult) -> str:
     if result.status != "ok":
         return f"{head}: {(result.error or '').splitlines()[0]}"
     scores = " ".join(f"{s.classifier}={s.tstr_accuracy:.3f}/{s.trtr_accuracy:.3f}" for s in result.scores)
+    memory = metrics.get("peak_memory_bytes")
     return (
         f"{head} startup={t.startup_s:.2f}s fit={t.fit_s:.2f}s sample={t.sample_s:.2f}s "
-        f"evaluate={t.evaluate_s:.2f}s peak={metrics.get('peak_memory_bytes').show(r.peak_memory_bytes)} "
-        f"({r.memory_source}) "
-        f"cpu={r.cpu_percent:.0f}% accuracy tstr/trtr {scores}"
+        f"evaluate={t.evaluate_s:.2f}s model peak={memory.show(r.peak_memory_bytes)} cpu={r.cpu_percent:.0f}% "
+        f"(job peak={memory.show(r.job_peak_memory_bytes)}) accuracy tstr/trtr {scores} "
+        f"fidelity={result.quality.get('column_shapes', 0):.3f}/{result.quality.get('column_pair_trends', 0):.3f}"
     )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import database, migrate
+from . import database, metrics, migrate
 from .contract import ContractError, JobResult, RunInfo, parse_result, parse_run
 from .rundir import Batch, collect, content_sha256, write_json_atomic
 
@@ -96,7 +96,9 @@ def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str)
         "started_at": r.started_at,
         "finished_at": r.finished_at,
         **t.model_dump(),
-        **res.model_dump(),
+        **res.model_dump(include=_RESOURCE_COLUMNS),
+        "cores": _cpu_list(r.placement.cores if r.placement else env and env.cores),
+        "placement": r.placement and r.placement.model_dump_json(),
         "versions": json.dumps(env.versions if env else {}),
         "dataset_checksum": d and d.checksum,
         "dataset_files": d and json.dumps(d.files),
@@ -110,6 +112,10 @@ def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str)
     }
 
 
+def _cpu_list(cores: list[int] | None) -> str | None:
+    return ",".join(str(c) for c in cores) if cores else None
+
+
 def _insert(table: str, row: dict[str, Any], suffix: str = "") -> str:
     columns = ", ".join(row)
     values = ", ".join(f"%({c})s" for c in row)
@@ -121,8 +127,39 @@ def _upsert_run(row: dict[str, Any]) -> str:
     return _insert("runs", row, f"ON CONFLICT (run_id) DO UPDATE SET {keep}")
 
 
+_RESOURCE_COLUMNS = {
+    "peak_memory_bytes",
+    "memory_source",
+    "cpu_seconds",
+    "cpu_percent",
+    "cpus_available",
+    "cpu_percent_of_available",
+}
 _INSERT_SCORE = "INSERT INTO bench.scores (job_result_id, classifier, metric, value) VALUES (%s, %s, %s, %s)"
-_SCORE_METRICS = ("tstr_accuracy", "trtr_accuracy")
+_SCORE_METRICS = tuple(
+    m.key for m in metrics.METRICS if m.source == "score" or m.key in ("tstr_accuracy", "trtr_accuracy")
+)
+_INSERT_JOB_METRIC = "INSERT INTO bench.job_metrics (job_result_id, metric, unit, value) VALUES (%s, %s, %s, %s)"
+
+
+def job_metrics(result: JobResult) -> dict[str, float]:
+    """The result's figures kept in the general table (metrics.py, source 'job'), by key."""
+    res, env, placement = result.resources, result.environment, result.placement
+    found: dict[str, float | None] = {
+        "job_peak_memory_bytes": res.job_peak_memory_bytes,
+        "job_cpu_s": res.job_cpu_seconds,
+        **result.quality,
+    }
+    for phase, usage in res.phases.items():
+        found[f"{phase}_cpu_s"] = usage.cpu_s
+        found[f"{phase}_peak_memory_bytes"] = usage.peak_memory_bytes
+    if placement is not None:
+        found |= {"cores": len(placement.cores), "peer_jobs": placement.peers, "core_wait_s": placement.waited_s}
+    elif env and env.cores:
+        found["cores"] = len(env.cores)
+    if env and env.host_load_1m:
+        found["host_load_1m"] = env.host_load_1m[-1]
+    return {k: float(v) for k, v in found.items() if v is not None}
 
 
 @dataclass
@@ -203,9 +240,12 @@ def _insert_result(conn, run_id: str, attempt: int, result: JobResult, uri: str 
         for metric in _SCORE_METRICS
         if getattr(s, metric) is not None
     ]
-    if scores:
-        with conn.cursor() as cur:
+    figures = [(job_id, key, metrics.get(key).unit, value) for key, value in job_metrics(result).items()]
+    with conn.cursor() as cur:
+        if scores:
             cur.executemany(_INSERT_SCORE, scores)
+        if figures:
+            cur.executemany(_INSERT_JOB_METRIC, figures)
 
 
 # ---------------------------------------------------------------- spool

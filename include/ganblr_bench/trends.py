@@ -153,7 +153,7 @@ def detect(conn, run_id: str, thresholds: Thresholds = Thresholds()) -> list[Det
     with conn.transaction():
         conn.execute("DELETE FROM bench.findings WHERE run_id = %s", (run_id,))  # re-detection replaces
         for (model, dataset, metric, config, stack, cpus), points in series.items():
-            if metric not in metrics.BY_KEY or points[-1][0] != run_id:
+            if metric not in metrics.WATCHED or points[-1][0] != run_id:
                 continue
             history = points[:-1]
             finding = judge(metric, [v for _, v, _ in history], points[-1][1], thresholds)

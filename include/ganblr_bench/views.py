@@ -50,3 +50,15 @@ def rows(conn, query: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
 def latest_run_id(conn) -> str | None:
     row = conn.execute("SELECT run_id FROM analytics.runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
     return row[0] if row else None
+
+
+def figures(conn, run_id: str) -> dict[tuple[str, str, str, str], list[float]]:
+    """(dataset, model, stack, metric) -> the values of the run's ok jobs (one per seed), from metric_history."""
+    found: dict[tuple[str, str, str, str], list[float]] = {}
+    for dataset, model, stack, metric, value in conn.execute(
+        "SELECT dataset, model, stack, metric, value FROM analytics.metric_history WHERE run_id = %s "
+        "ORDER BY dataset, model, stack, metric, seed",
+        (run_id,),
+    ):
+        found.setdefault((dataset, model, stack, metric), []).append(float(value))
+    return found

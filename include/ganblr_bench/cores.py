@@ -1,0 +1,181 @@
+"""Core sets for jobs that run at the same time on one host: no two running jobs share a core.
+
+Each core of the host has a lock file in a folder local to that host (``GANBLR_BENCH_CORE_LOCKS``,
+one sub-folder per Docker engine, so a folder shared by mistake still keeps hosts apart). A job
+leases ``n`` cores by holding ``flock``s on their files for as long as it runs: the kernel drops
+them when the holder ends, however it ends, so a crashed task never keeps a core. Allocation is
+serialised by one more lock, so two tasks starting at the same instant cannot take the same core;
+a task that finds too few free cores waits. How many jobs run at once on a host therefore follows
+from its usable cores and the cores per job.
+
+While a lease is held, a watcher notes every other lease it sees on the host (each core file
+names its holder): ``Lease.peers`` is how many jobs ran beside this one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CORES_ENV = "GANBLR_BENCH_CORES"
+LOCKS_ENV = "GANBLR_BENCH_CORE_LOCKS"
+
+
+class CoresError(ValueError):
+    pass
+
+
+def parse_cpu_list(text: str) -> list[int]:
+    """The cores of a Linux CPU list: '0-3,6' -> [0, 1, 2, 3, 6]."""
+    cores: set[int] = set()
+    try:
+        for part in filter(None, (p.strip() for p in text.strip().split(","))):
+            low, _, high = part.partition("-")
+            first, last = int(low), int(high or low)
+            if first < 0 or last < first:
+                raise ValueError(part)
+            cores.update(range(first, last + 1))
+    except ValueError:
+        raise CoresError(f"{text!r} is not a CPU list such as '0-3,6'") from None
+    if not cores:
+        raise CoresError("the CPU list is empty")
+    return sorted(cores)
+
+
+def format_cpu_list(cores: list[int]) -> str:
+    return ",".join(str(c) for c in sorted(cores))
+
+
+def usable_cores(host_cpus: int | None = None, env: dict[str, str] | None = None) -> list[int]:
+    """The cores jobs may use: GANBLR_BENCH_CORES if set, else ``range(host_cpus)``, else this process's."""
+    env = os.environ if env is None else env
+    if env.get(CORES_ENV, "").strip():
+        return parse_cpu_list(env[CORES_ENV])
+    if host_cpus:
+        return list(range(host_cpus))
+    return sorted(os.sched_getaffinity(0))
+
+
+def default_lock_dir() -> Path:
+    return Path(os.environ.get(LOCKS_ENV) or f"/tmp/ganblr-bench-cores-{os.getuid()}")
+
+
+@dataclass
+class Lease:
+    """Cores held for one job; ``close()`` (or the holder's end) gives them back."""
+
+    job: str
+    cores: list[int]
+    waited_s: float
+    _files: list = field(default_factory=list, repr=False)
+    _seen: set[str] = field(default_factory=set, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _id: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
+
+    @property
+    def peers(self) -> int:
+        """Other jobs seen holding cores on this host while this lease was held."""
+        return len(self._seen)
+
+    def close(self) -> None:
+        self._stop.set()
+        for f in self._files:
+            f.close()  # closing the descriptor drops its flock
+        self._files.clear()
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _try_lock(path: Path):
+    f = open(path, "a+")  # noqa: SIM115 (held open for the lease's life)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    return f
+
+
+def holders(folder: Path) -> dict[int, str]:
+    """core -> lease id of every core currently leased in ``folder``."""
+    held = {}
+    with open(folder / "allocate.lock", "a+") as gate:
+        fcntl.flock(gate, fcntl.LOCK_EX)  # a probe must never make an allocation think a free core is taken
+        for path in folder.glob("core-*.lock"):
+            _probe(path, held)
+    return held
+
+
+def _probe(path: Path, held: dict[int, str]) -> None:
+    probe = _try_lock(path)
+    if probe is not None:  # we could lock it: nobody holds it
+        probe.close()
+        return
+    try:
+        held[int(path.stem.split("-")[1])] = json.loads(path.read_text() or "{}").get("lease", "")
+    except (OSError, ValueError):
+        held[int(path.stem.split("-")[1])] = ""
+
+
+def lease(
+    job: str,
+    count: int,
+    usable: list[int],
+    folder: Path,
+    *,
+    poll_s: float = 0.5,
+    watch_s: float = 1.0,
+    timeout_s: float | None = None,
+) -> Lease:
+    """Hold ``count`` of the ``usable`` cores for ``job``, waiting until that many are free."""
+    if count < 1:
+        raise CoresError(f"cores per job must be at least 1, not {count}")
+    if count > len(usable):
+        raise CoresError(
+            f"a job asks for {count} cores but the host has {len(usable)} usable ({format_cpu_list(usable)})"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    while True:
+        with open(folder / "allocate.lock", "a+") as gate:
+            fcntl.flock(gate, fcntl.LOCK_EX)  # one allocation at a time on this host
+            taken = []
+            for core in usable:
+                f = _try_lock(folder / f"core-{core}.lock")
+                if f is not None:
+                    taken.append((core, f))
+                    if len(taken) == count:
+                        break
+            if len(taken) == count:
+                held = Lease(job, [c for c, _ in taken], round(time.monotonic() - started, 3))
+                for _, f in taken:
+                    f.seek(0)
+                    f.truncate()
+                    f.write(json.dumps({"lease": held._id, "job": job}))
+                    f.flush()
+                held._files = [f for _, f in taken]
+                break
+            for _, f in taken:
+                f.close()
+        if timeout_s is not None and time.monotonic() - started > timeout_s:
+            raise CoresError(f"{job}: no {count} free core(s) among {format_cpu_list(usable)} after {timeout_s:g} s")
+        time.sleep(poll_s)
+
+    def watch() -> None:
+        while True:
+            held._seen.update(h for h in holders(folder).values() if h and h != held._id)
+            if held._stop.wait(watch_s):
+                return
+
+    threading.Thread(target=watch, name=f"cores-{job}", daemon=True).start()
+    return held
