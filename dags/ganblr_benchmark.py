@@ -3,8 +3,10 @@
 
 Nightly, and whenever an engineer triggers it with parameters:
 
-    plan ─► fetch_datasets ─► build_image ─┬─► ganblr   (dataset × seed jobs) ─┬─► record ─► compare ─► alert
-                                           └─► ganblrpp (dataset × seed jobs) ─┘
+    plan ─► fetch_datasets ─► build_image ─┬─► ganblr      (dataset × seed jobs) ─┬─► record ─► compare ─► alert
+                                           ├─► ganblrpp    (dataset × seed jobs) ─┤
+                                           ├─► independent (reference: the floor) ┤
+                                           └─► naive-bayes (reference)           ─┘
 
 * **plan** validates the parameters (a bad value fails the run here, naming the field) and
   writes the run folder: `run.json` and one `spec.json` per job.
@@ -12,7 +14,11 @@ Nightly, and whenever an engineer triggers it with parameters:
   of its inputs, and skips the build when that tag exists; with `stacks` including `latest`,
   also the canary image from the newest releases (a failed canary build fails its jobs only).
 * **ganblr / ganblrpp** run the jobs in parallel, each in its own container (`docker`
-  backend, no network, memory limit) or process (`process` backend).
+  backend, no network, memory limit) or process (`process` backend), on cores of its own:
+  a job task leases `cores_per_job` cores of the host (no two running jobs share one; a task
+  waits while too few are free) and pins its container or process to them.
+* **independent / naive-bayes** run the reference generators the same way (the run
+  parameter `references` turns them off): every score is read between the floor and TRTR.
 * **record** writes the run and every job result, failures included, to PostgreSQL.
 * **compare** checks every figure against its history (regressions stored in the warehouse)
   and writes the run's comparison report (HTML and Markdown) beside its results.

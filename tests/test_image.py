@@ -73,17 +73,68 @@ def test_image_is_labelled_and_runs_unprivileged(image):
     assert version.returncode == 0 and version.stdout.startswith("ganblr-bench ")
 
 
-@pytest.mark.parametrize("model", ["ganblr", "ganblr++"])
-def test_both_models_run_in_containers_with_no_network(image, cache, tmp_path, model):
+@pytest.mark.parametrize("model", ["ganblr", "ganblr++", "independent", "naive-bayes"])
+def test_every_model_runs_in_containers_with_no_network(image, cache, tmp_path, model):
     write_spec(tmp_path, model=model, dataset="adult", seed=1, **SMALL)
-    proc = run_container(image, cache, tmp_path, "--memory", "3g")
+    proc = run_container(image, cache, tmp_path, "--memory", "3g", *HARDENED)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = read(tmp_path / "out")
     assert_complete(result)
-    # Inside our container the memory figure is the container's own cgroup.
-    assert result.resources.memory_source in ("cgroup-v1", "cgroup-v2")
+    # The model's figure is its process's, per phase (the mark can be reset even hardened); the job's, the cgroup's.
+    assert result.resources.memory_source == "process-peak-rss"
+    assert result.resources.job_memory_source in ("cgroup-v1", "cgroup-v2")
     assert result.environment.in_container and result.environment.image == image
     assert (tmp_path / "out" / "synthetic.csv").stat().st_size > 0
+
+
+HARDENED = ("--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only", "--tmpfs", "/tmp")
+
+# Known parts, in the hardened container: fit allocates 200 MiB through TensorFlow's native allocator,
+# evaluation 500 MiB through NumPy; both are freed before the next phase.
+PHASE_PROBE = """
+import json, numpy as np, tensorflow as tf
+from ganblr_bench import measure
+phases = measure.Phases(measure.process_start_time())
+phases.startup_done()
+with phases("fit"):
+    t = tf.ones((200 * 2**20 // 4,), dtype=tf.float32) + 1.0  # written by TensorFlow's kernels: resident
+    float(tf.reduce_sum(t[:10]))
+    del t
+with phases("sample"):
+    pass
+with phases("evaluate"):
+    a = np.ones(500 * 2**20 // 8)
+    del a
+u, _ = measure.usage(measure.process_start_time(), phases)
+print(json.dumps(u.model_dump()))
+"""
+
+
+def test_phase_peaks_in_a_container_count_native_memory_and_keep_evaluation_out_of_the_model(image, tmp_path):
+    proc = docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--memory",
+        "3g",
+        *HARDENED,
+        "--entrypoint",
+        "python",
+        image,
+        "-c",
+        PHASE_PROBE,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    u = json.loads(proc.stdout.strip().splitlines()[-1])
+    phases = {k: v["peak_memory_bytes"] for k, v in u["phases"].items()}
+    base = phases["sample"]  # resident between phases
+    assert u["memory_source"] == "process-peak-rss"
+    assert 190 * 2**20 <= phases["fit"] - base <= 260 * 2**20, phases  # TensorFlow's native allocation counted
+    assert 490 * 2**20 <= phases["evaluate"] - base <= 530 * 2**20, phases
+    assert u["peak_memory_bytes"] == phases["fit"] < phases["evaluate"]  # evaluation does not move the model's
+    assert u["job_memory_source"] in ("cgroup-v1", "cgroup-v2") and u["job_peak_memory_bytes"] >= phases["evaluate"]
+    print(f"\nphase peaks in the container (MiB): { {k: round(v / 2**20) for k, v in phases.items()} }")
 
 
 def test_the_container_cannot_download_a_missing_dataset(image, cache, tmp_path):

@@ -17,6 +17,7 @@ from airflow_stack import ROOT, AirflowStack
 from jobs import ARTIFACTS, history_runs
 
 from ganblr_bench import database, migrate, rundir, store
+from ganblr_bench.contract import load_result
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
@@ -82,6 +83,26 @@ def _interval(ti: dict) -> tuple[datetime, datetime]:
     return datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"])
 
 
+def _ran_on_cores_of_their_own(folder: Path) -> None:
+    """From inside the containers (their cgroup's cpuset and affinity, their own clocks): jobs that ran at the
+    same time ran on disjoint cores, one each; and some did run at the same time (4 jobs, 2 cores)."""
+    results = [load_result(p) for p in folder.glob("*/result.json")]
+    overlapping = 0
+    for i, a in enumerate(results):
+        assert a.environment.cpuset == ",".join(str(c) for c in a.environment.cores), a.job
+        assert a.placement.cores == a.environment.cores and len(a.environment.cores) == 1, a.job
+        for b in results[i + 1 :]:
+            if a.started_at < b.finished_at and b.started_at < a.finished_at:
+                overlapping += 1
+                assert not set(a.environment.cores) & set(b.environment.cores), (a.job, b.job)
+                assert a.placement.peers >= 1 and b.placement.peers >= 1
+    assert overlapping >= 1
+    print(
+        f"\n{overlapping} overlapping job pair(s), each on its own core: "
+        + ", ".join(f"{r.job} {r.environment.cpuset} {r.started_at:%H:%M:%S}-{r.finished_at:%H:%M:%S}" for r in results)
+    )
+
+
 def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
     code, run = stack.trigger(SMALL | {"force_rebuild": True})
     assert code == 200, run
@@ -117,19 +138,37 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
         assert run_row[5] == "docker"
         jobs = conn.execute(
             "SELECT model, status, startup_s, fit_s, sample_s, execution_s, peak_memory_bytes, "
-            "memory_source, cpu_percent, in_container, image FROM bench.job_results "
+            "memory_source, cpu_percent, in_container, image, cores FROM bench.job_results "
             "WHERE run_id = %s ORDER BY model",
             (run["dag_run_id"],),
         ).fetchall()
-        assert [j[:2] for j in jobs] == [("ganblr", "ok"), ("ganblr++", "ok")]
+        assert [j[:2] for j in jobs] == [
+            ("ganblr", "ok"),
+            ("ganblr++", "ok"),
+            ("independent", "ok"),
+            ("naive-bayes", "ok"),
+        ]
         for j in jobs:
             assert all(v is not None for v in j), j
-            assert j[7] in ("cgroup-v1", "cgroup-v2") and j[9] is True and j[10] == run_row[4]
+            assert j[7] == "process-peak-rss" and j[9] is True and j[10] == run_row[4] and len(j[11].split(",")) == 1
+        figures = dict(
+            conn.execute(
+                "SELECT model || ' ' || metric, value FROM analytics.job_metrics WHERE run_id = %s",
+                (run["dag_run_id"],),
+            ).fetchall()
+        )
+        for model in ("ganblr", "ganblr++"):  # per phase, in the container; the job's peak is its cgroup's
+            assert figures[f"{model} fit_cpu_s"] > 0 and figures[f"{model} evaluate_peak_memory_bytes"] > 0
+            assert figures[f"{model} job_peak_memory_bytes"] > 0 and 0 < figures[f"{model} column_shapes"] <= 1
+            assert 0 <= figures[f"{model} dcr_overfitting_protection"] <= 1
         scores = conn.execute(
             "SELECT count(*) FROM bench.scores JOIN bench.job_results USING (job_result_id) WHERE run_id = %s",
             (run["dag_run_id"],),
         ).fetchone()[0]
-        assert scores == 2 * 4 * 2
+        assert (
+            scores == 4 * 4 * 6
+        )  # 4 models x 4 classifiers x accuracy, macro-F1, ROC AUC (adult is binary), TSTR+TRTR
+    _ran_on_cores_of_their_own(stack.results / rundir.run_key(run["dag_run_id"]))
 
     code, second = stack.trigger(SMALL)
     assert code == 200
@@ -148,7 +187,7 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
 
 
 def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack, fault_row):
-    conf = SMALL | {"model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
+    conf = SMALL | {"references": False, "model_overrides": {"ganblr++": {"memory_limit": "150m"}}}
     run = {"dag_run_id": "manual__oom_triggered_from_the_cli"}
     triggered = stack.trigger_cli(conf, run["dag_run_id"])
     assert triggered.returncode == 0, triggered.stderr[-2000:]
@@ -190,7 +229,7 @@ def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path
         stack.first_run_folder, tmp_path, 10, scale=1 / 3, before=datetime.now().astimezone(), step=timedelta(seconds=1)
     )
     store.record_paths(seeded, stack.metrics, tmp_path / "spool")
-    code, run = stack.trigger(SMALL)
+    code, run = stack.trigger(SMALL | {"references": False})
     assert code == 200, run
     assert stack.wait_run(run["dag_run_id"])["state"] == "failed"
     tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
@@ -264,6 +303,7 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
         "epochs": 1,
         "classifiers": ["lr"],
         "stacks": ["locked", "latest"],
+        "references": False,
     }
     code, run = stack.trigger(conf)
     assert code == 200, run
@@ -298,7 +338,7 @@ def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry
     """A real fault: the engine is stopped (scripts/docker-engine.sh stop) while GANBLR++'s container
     fits, then started again. The job task loses its engine, is retried (an engine outage is what a
     retry is for) and completes; every job is recorded once, and the other branch is untouched."""
-    conf = SMALL | {"model_overrides": {"ganblr++": {"epochs": 25}}}  # GANBLR++ fits long enough to be hit
+    conf = SMALL | {"references": False, "model_overrides": {"ganblr++": {"epochs": 25}}}  # fits long enough to be hit
     code, run = stack.trigger(conf)
     assert code == 200, run
     job = "ganblrpp-adult-s0"

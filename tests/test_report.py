@@ -133,3 +133,34 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
     md = report.markdown(built, {})
     assert "## Locked vs latest stack" in md and "| figure | GANBLR locked | GANBLR latest | GANBLR change |" in md
     assert "Locked vs latest stack" in report.html_body(built)
+
+
+def test_every_model_is_placed_between_the_floor_and_the_real_data(warehouse, run_folder, tmp_path):
+    """Real reference jobs beside the run's models: the floor scores 0 % of the way, and each share is
+    (model - floor) / (its TRTR - floor), from the same numbers the table shows."""
+    import shutil
+
+    from jobs import run_cli, write_spec
+
+    folder = tmp_path / "run-1"
+    shutil.copytree(run_folder, folder)
+    for model in ("independent", "naive-bayes"):
+        job = folder / f"{model}-iris-s1"
+        spec = write_spec(job / "in", model=model, dataset="iris", seed=1)
+        assert run_cli(spec, job)[0] == 0
+    store.record_paths([folder], warehouse, tmp_path / "spool")
+    with psycopg.connect(warehouse) as conn:
+        built = report.build(conn, "run-1")
+    assert built.models == ["ganblr", "ganblr++", "independent", "naive-bayes"]
+    rows = {row[0]: row for row in report.ladder_rows(built, "iris")}
+    floor = built.stat("iris", "independent", "tstr_accuracy").mean
+    accuracy = rows["TSTR accuracy"]
+    assert accuracy[1 + 1 + 2].endswith("(0 %)")  # the floor's own column
+    for i, model in enumerate(built.models):
+        value = built.stat("iris", model, "tstr_accuracy").mean
+        top = built.stat("iris", model, "trtr_accuracy").mean
+        assert accuracy[2 + i] == f"{value:.3f} ({100 * (value - floor) / (top - floor):.0f} %)"
+    assert "column pair trends" in " ".join(rows)
+    page = report.html_page(built)
+    assert "from the floor to the real data" in page and "naive Bayes (reference)" in page
+    assert "of the way from the floor" in page

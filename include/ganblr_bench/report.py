@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import metrics, trends, views
-from .contract import MODEL_LABELS, MODELS
+from .contract import MODEL_LABELS, MODELS, REFERENCES, UNDER_TEST
 
 SHOWN = tuple(metrics.get(k) for k in metrics.COMPARED if not metrics.get(k).per_run)  # per job, in the tables
 STACK_ORDER = ("locked", "latest")
@@ -50,6 +50,12 @@ class Report:
     @property
     def stack(self) -> str:
         return self.stacks[0] if self.stacks else "locked"
+
+    @property
+    def models(self) -> list[str]:
+        """The run's models, those under test first, then the references."""
+        present = {model for _, model, _ in self.jobs}
+        return [m for m in MODELS if m in present]
 
     def stat(self, dataset: str, model: str, key: str, stack: str | None = None) -> Stat:
         return self.stats.get((dataset, model, stack or self.stack, key), Stat(None, None, 0))
@@ -199,7 +205,7 @@ def stack_findings(report: Report, dataset: str) -> list[str]:
         return []
     changes = ", ".join(f"{p} {a} → {b}" for p, a, b in version_changes(report)) or "no package version differs"
     lines = []
-    for model in MODELS:
+    for model in report.models:
         label = MODEL_LABELS[model]
         total, ok = report.jobs.get((dataset, model, "latest"), (0, 0))
         if total and not ok:
@@ -226,7 +232,7 @@ def _stack_rows(report: Report, dataset: str) -> list[list[str]]:
     rows = []
     for metric in SHOWN:
         row = [metric.label]
-        for model in MODELS:
+        for model in report.models:
             a, b = report.stat(dataset, model, metric.key, "locked"), report.stat(dataset, model, metric.key, "latest")
             change = f"{100 * (b.mean - a.mean) / abs(a.mean):+.1f} %" if a.mean and b.mean is not None else "-"
             row += [a.show(metric), b.show(metric), change]
@@ -234,7 +240,57 @@ def _stack_rows(report: Report, dataset: str) -> list[list[str]]:
     return rows
 
 
-_STACK_HEADER = ["figure"] + [f"{MODEL_LABELS[m]} {h}" for m in MODELS for h in ("locked", "latest", "change")]
+def _stack_header(report: Report) -> list[str]:
+    return ["figure"] + [f"{MODEL_LABELS[m]} {h}" for m in report.models for h in ("locked", "latest", "change")]
+
+
+# ---------------------------------------------------------------- from the floor to TRTR
+
+LADDER = ("tstr_accuracy", "tstr_macro_f1", "tstr_roc_auc", "column_shapes", "column_pair_trends")
+_CEILING = {"tstr_accuracy": "trtr_accuracy", "tstr_macro_f1": "trtr_macro_f1", "tstr_roc_auc": "trtr_roc_auc"}
+
+
+def ladder_rows(report: Report, dataset: str) -> list[list[str]]:
+    """Each quality figure per model, between the floor (the independent reference) and the real data
+    (the model's own TRTR, its feature view's; 1 for fidelity), with the share of that way each model covers."""
+    rows = []
+    for key in LADDER:
+        metric = metrics.get(key)
+        floor = report.stat(dataset, "independent", key).mean
+        ceiling = report.stat(dataset, "ganblr", _CEILING[key]).mean if key in _CEILING else 1.0
+        if floor is None and all(report.stat(dataset, m, key).mean is None for m in report.models):
+            continue
+        row = [metric.label, metric.show(ceiling)]
+        for model in report.models:
+            value = report.stat(dataset, model, key).mean
+            top = report.stat(dataset, model, _CEILING[key]).mean if key in _CEILING else 1.0  # its own feature view
+            share = ""
+            if value is not None and floor is not None and top is not None and top - floor > 1e-9:
+                share = f" ({100 * (value - floor) / (top - floor):.0f} %)"
+            row.append(metric.show(value) + share)
+        rows.append(row)
+    return rows
+
+
+def _ladder_header(report: Report) -> list[str]:
+    return ["figure", "real data (TRTR)"] + [MODEL_LABELS[m] for m in report.models]
+
+
+def ladder_sentences(report: Report, dataset: str) -> list[str]:
+    floor = report.stat(dataset, "independent", "tstr_accuracy").mean
+    out = []
+    for model in UNDER_TEST:
+        value = report.stat(dataset, model, "tstr_accuracy").mean
+        ceiling = report.stat(dataset, model, "trtr_accuracy").mean  # its own feature view's
+        if value is None or floor is None or ceiling is None or ceiling - floor <= 1e-9:
+            continue
+        share = (value - floor) / (ceiling - floor)
+        out.append(
+            f"{MODEL_LABELS[model]} covers {100 * share:.0f} % of the way from the floor "
+            f"(independent columns, TSTR {floor:.3f}) to the real data (TRTR {ceiling:.3f})"
+            + (": below the floor." if share < 0 else ".")
+        )
+    return out
 
 
 # ---------------------------------------------------------------- the plots
@@ -252,13 +308,14 @@ def _plot(report: Report, dataset: str) -> bytes:
     window = report.window
     for ax, key in zip(axes, metrics.TRENDS):
         metric = metrics.get(key)
-        for model, colour in zip(MODELS, ("tab:blue", "tab:orange")):
+        for model, colour in zip(MODELS, ("tab:blue", "tab:orange", "tab:gray", "tab:green")):
             points = report.history.get((dataset, model, key), [])
             if not points:
                 continue
             xs = list(range(len(points)))
             ys = [v / metric.scale for _, v in points]
-            ax.plot(xs, ys, marker="o", color=colour, label=MODEL_LABELS[model])
+            style = "--" if model in REFERENCES else "-"
+            ax.plot(xs, ys, style, marker="o", color=colour, label=MODEL_LABELS[model])
             band = [(i, ys[max(0, i - window) : i]) for i in xs]  # baseline of the points before each one
             lo = [sum(b) / len(b) - 2 * (_stdev(b) or 0) if b else None for _, b in band]
             hi = [sum(b) / len(b) + 2 * (_stdev(b) or 0) if b else None for _, b in band]
@@ -285,13 +342,18 @@ def _table_rows(report: Report, dataset: str) -> list[list[str]]:
     build = metrics.get("image_build_s").show(report.run.get("image_build_s"))
     if report.run.get("image_build_cached"):
         build += " (cached)"
-    rows = [["image build", build, build]]
+    rows = [["image build"] + [build] * len(report.models)]
     for metric in SHOWN:
-        rows.append([metric.label] + [report.stat(dataset, m, metric.key).show(metric) for m in MODELS])
+        rows.append([metric.label] + [report.stat(dataset, m, metric.key).show(metric) for m in report.models])
     rows.append(
-        ["ok seeds / jobs"] + ["{1} / {0}".format(*report.jobs.get((dataset, m, report.stack), (0, 0))) for m in MODELS]
+        ["ok seeds / jobs"]
+        + ["{1} / {0}".format(*report.jobs.get((dataset, m, report.stack), (0, 0))) for m in report.models]
     )
     return rows
+
+
+def _table_header(report: Report) -> list[str]:
+    return ["figure"] + [MODEL_LABELS[m] for m in report.models]
 
 
 def _finding_line(f: dict) -> str:
@@ -331,6 +393,14 @@ def _stack_title(report: Report) -> str:
     return "" if report.stack == "locked" else f" ({report.stack} stack)"
 
 
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return (
+        [f"| {' | '.join(header)} |", "|---" + "|---:" * (len(header) - 1) + "|"]
+        + [f"| {' | '.join(row)} |" for row in rows]
+        + [""]
+    )
+
+
 def markdown(report: Report, image_names: dict[str, str]) -> str:
     out = [f"# GANBLR vs GANBLR++: run {report.run['run_id']}", ""]
     findings, better = _alert_lines(report), _improvement_lines(report)
@@ -338,9 +408,12 @@ def markdown(report: Report, image_names: dict[str, str]) -> str:
     if better:
         out += ["## Improvements", ""] + [f"- {line}" for line in better] + [""]
     for dataset in report.datasets:
-        out += [f"## {dataset}{_stack_title(report)}", ""] + [f"- {s}" for s in sentences(report, dataset)] + [""]
-        out += ["| figure | GANBLR | GANBLR++ |", "|---|---:|---:|"]
-        out += [f"| {' | '.join(row)} |" for row in _table_rows(report, dataset)] + [""]
+        out += [f"## {dataset}{_stack_title(report)}", ""]
+        out += [f"- {s}" for s in sentences(report, dataset) + ladder_sentences(report, dataset)] + [""]
+        out += _md_table(_table_header(report), _table_rows(report, dataset))
+        if ladder_rows(report, dataset):
+            out += [f"### {dataset}: from the floor to the real data", ""]
+            out += _md_table(_ladder_header(report), ladder_rows(report, dataset))
         if dataset in image_names:
             out += [f"![trends of {dataset}]({image_names[dataset]})", ""]
     if report.stacks == list(STACK_ORDER):
@@ -348,13 +421,14 @@ def markdown(report: Report, image_names: dict[str, str]) -> str:
         out += [f"- {p}: {a} → {b}" for p, a, b in version_changes(report)] or ["- no package version differs"]
         for dataset in report.datasets:
             out += ["", f"### {dataset}", ""] + [f"- {s}" for s in stack_findings(report, dataset)] + [""]
-            out += [f"| {' | '.join(_STACK_HEADER)} |", "|---" + "|---:" * (len(_STACK_HEADER) - 1) + "|"]
-            out += [f"| {' | '.join(row)} |" for row in _stack_rows(report, dataset)]
+            out += _md_table(_stack_header(report), _stack_rows(report, dataset))
         out += [""]
     out += ["## Reproduce", ""] + [f"- {k}: `{v}`" for k, v in _facts(report)] + [""]
     out += [
         "Figures: means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
-        "TRTR: train on real, test on real (mean over the run's classifiers)."
+        "TRTR: train on real, test on real (mean over the run's classifiers). The model's memory and CPU cover "
+        "fit + sample only; the references are the floor (independent columns) and naive Bayes by counting; "
+        "a share is the way from the floor to the real data a model covers."
     ]
     return "\n".join(out) + "\n"
 
@@ -394,10 +468,13 @@ def html_body(report: Report) -> str:
     for dataset in report.datasets:
         out.append(
             f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"
-            + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset))
+            + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset) + ladder_sentences(report, dataset))
             + "</ul>"
         )
-        out.append(_html_table(["figure", "GANBLR", "GANBLR++"], _table_rows(report, dataset)))
+        out.append(_html_table(_table_header(report), _table_rows(report, dataset)))
+        if ladder_rows(report, dataset):
+            out.append(f"<h3>{e(dataset)}: from the floor to the real data</h3>")
+            out.append(_html_table(_ladder_header(report), ladder_rows(report, dataset)))
         if dataset in report.plots:
             data = base64.b64encode(report.plots[dataset]).decode()
             out.append(f'<img alt="trends of {e(dataset)}" src="data:image/png;base64,{data}">')
@@ -416,7 +493,7 @@ def html_body(report: Report) -> str:
                 f"<h3>{e(dataset)}</h3><ul>"
                 + "".join(f"<li>{e(s)}</li>" for s in stack_findings(report, dataset))
                 + "</ul>"
-                + _html_table(_STACK_HEADER, _stack_rows(report, dataset))
+                + _html_table(_stack_header(report), _stack_rows(report, dataset))
             )
     out.append(
         "<h2>Reproduce</h2><table>"
@@ -425,7 +502,9 @@ def html_body(report: Report) -> str:
     )
     out.append(
         "<p>Means over ok seeds ± sample standard deviation. TSTR: train on synthetic, test on real; "
-        "TRTR: train on real, test on real (mean over the run's classifiers).</p>"
+        "TRTR: train on real, test on real (mean over the run's classifiers). The model's memory and CPU cover "
+        "fit + sample only; the references are the floor (independent columns) and naive Bayes by counting; "
+        "a share is the way from the floor to the real data a model covers.</p>"
     )
     return "\n".join(out)
 
