@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from ganblr_bench.contract import QUALITY_METRICS, JobResult, load_result, load_run
+from ganblr_bench.contract import QUALITY_METRICS, UNDER_TEST, JobResult, load_result, load_run
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"  # kept for people to look at
 SMALL = {"row_limit": 600, "params": {"epochs": 1, "batch_size": 64}}
@@ -47,7 +47,9 @@ def assert_complete(result: JobResult, classifiers=("lr", "mlp", "rf", "xgb")) -
         assert getattr(t, name) > 0, name
     assert t.execution_s == round(t.fit_s + t.sample_s, 4)
     assert t.startup_s < t.wall_s and t.execution_s < t.wall_s
-    assert r.peak_memory_bytes > 50 * 2**20 and r.cpu_seconds > 0 and 0 < r.cpu_percent <= 100 * r.cpus_available + 5
+    assert r.peak_memory_bytes > 50 * 2**20 and 0 <= r.cpu_percent <= 100 * r.cpus_available + 5
+    if result.spec.model in UNDER_TEST:  # a reference fits and samples in milliseconds: its CPU may read 0
+        assert r.cpu_seconds > 0 and r.cpu_percent > 0
     assert list(r.phases) == ["startup", "fit", "sample", "evaluate"] and r.memory_source == "process-peak-rss"
     assert r.peak_memory_bytes == max(r.phases["fit"].peak_memory_bytes, r.phases["sample"].peak_memory_bytes)
     assert r.job_peak_memory_bytes > 0 and r.job_cpu_seconds >= r.cpu_seconds

@@ -4,6 +4,7 @@ real engine, outside a DAG, and prints as JSON what the container saw, its HostC
 import json
 import sys
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -39,7 +40,53 @@ def operator(command: str, name: str) -> BenchDockerOperator:
     )
 
 
-report = {}
+# Two jobs pinned at once: each container tells, from its own cgroup, which cores it has and when it ran.
+PINNED = (
+    "echo start $(date +%s.%N); (cat /sys/fs/cgroup/cpuset/cpuset.cpus || cat /sys/fs/cgroup/cpuset.cpus.effective) "
+    "2>/dev/null | sed 's/^/cpuset /'; grep Cpus_allowed_list /proc/self/status; sleep 3; echo end $(date +%s.%N)"
+)
+
+
+def pinned(name: str) -> tuple[BenchDockerOperator, Path]:
+    folder = work / name
+    folder.mkdir()
+    op = BenchDockerOperator(
+        task_id=name,
+        image=image,
+        entrypoint=["sh", "-c"],
+        command=[PINNED],
+        container_name=f"probe-{name}-{uuid.uuid4().hex[:6]}",
+        labels={backends.JOB_LABEL: name},
+        cores=1,
+        job_folder=str(folder),
+        mem_limit="256m",
+        xcom_all=True,
+        docker_url="unix:///var/run/docker.sock",
+        **backends.container_options(backends.DockerSite(work, work)),
+    )
+    return op, folder
+
+
+report = {"pinned": {}}
+jobs = [pinned(name) for name in ("pin-a", "pin-b")]
+
+
+def run_pinned(op, folder):
+    lines = op.execute({})
+    host = op.cli.inspect_container(op.container["Id"])["HostConfig"]
+    op.cli.remove_container(op.container["Id"], force=True)
+    placement = json.loads((folder / "placement.json").read_text())
+    report["pinned"][op.task_id] = {
+        "output": lines,
+        "cpuset_cpus": host["CpusetCpus"],
+        "nano_cpus": host["NanoCpus"],
+        "placement": placement,
+    }
+
+
+threads = [threading.Thread(target=run_pinned, args=job) for job in jobs]
+[t.start() for t in threads]
+[t.join(120) for t in threads]
 op = operator(script, "hardened")
 report["output"] = op.execute({})
 report["host_config"] = op.cli.inspect_container(op.container["Id"])["HostConfig"]

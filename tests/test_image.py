@@ -97,7 +97,7 @@ from ganblr_bench import measure
 phases = measure.Phases(measure.process_start_time())
 phases.startup_done()
 with phases("fit"):
-    t = tf.ones((200 * 2**20 // 4,), dtype=tf.float32) + 1.0  # written by TensorFlow's kernels: resident
+    t = tf.fill((200 * 2**20 // 4,), 1.0)  # one tensor, written by TensorFlow's kernel: resident
     float(tf.reduce_sum(t[:10]))
     del t
 with phases("sample"):
@@ -128,12 +128,14 @@ def test_phase_peaks_in_a_container_count_native_memory_and_keep_evaluation_out_
     assert proc.returncode == 0, proc.stderr[-2000:]
     u = json.loads(proc.stdout.strip().splitlines()[-1])
     phases = {k: v["peak_memory_bytes"] for k, v in u["phases"].items()}
-    base = phases["sample"]  # resident between phases
     assert u["memory_source"] == "process-peak-rss"
-    assert 190 * 2**20 <= phases["fit"] - base <= 260 * 2**20, phases  # TensorFlow's native allocation counted
-    assert 490 * 2**20 <= phases["evaluate"] - base <= 530 * 2**20, phases
-    assert u["peak_memory_bytes"] == phases["fit"] < phases["evaluate"]  # evaluation does not move the model's
-    assert u["job_memory_source"] in ("cgroup-v1", "cgroup-v2") and u["job_peak_memory_bytes"] >= phases["evaluate"]
+    # TensorFlow's native allocation is counted (and its allocator keeps the pages: sample starts from there)
+    assert 190 * 2**20 <= phases["fit"] - phases["startup"] <= 260 * 2**20, phases
+    assert 490 * 2**20 <= phases["evaluate"] - phases["sample"] <= 530 * 2**20, phases
+    assert u["peak_memory_bytes"] == max(phases["fit"], phases["sample"]) < phases["evaluate"]  # not evaluation
+    # The cgroup's mark is not an upper bound of the resident set: pages of shared libraries first read by
+    # another cgroup (TensorFlow's, say) are resident here but charged there.
+    assert u["job_memory_source"] in ("cgroup-v1", "cgroup-v2") and u["job_peak_memory_bytes"] > 0
     print(f"\nphase peaks in the container (MiB): { {k: round(v / 2**20) for k, v in phases.items()} }")
 
 
@@ -220,3 +222,14 @@ def test_job_containers_are_hardened_and_see_only_their_own_folder(image, tmp_pa
     assert host["ReadonlyRootfs"] is True and host["MemorySwap"] == host["Memory"] == 256 * 2**20
     assert host["LogConfig"]["Config"] == {"max-size": "20m", "max-file": "3"} and host["NetworkMode"] == "none"
     assert probe["verdict"] == "AirflowFailException" and probe["crash"] == "DockerContainerFailedException"
+    # Two pinned jobs at once, as read inside each container: overlapping in time, on disjoint cores.
+    seen = {}
+    for name, job in probe["pinned"].items():
+        out = dict(line.split(" ", 1) for line in job["output"] if " " in line and not line.startswith("Cpus"))
+        allowed = next(line.split()[-1] for line in job["output"] if line.startswith("Cpus_allowed_list"))
+        assert out["cpuset"] == allowed == job["cpuset_cpus"] == ",".join(map(str, job["placement"]["cores"]))
+        assert job["nano_cpus"] == 10**9 and job["placement"]["peers"] == 1  # a quota of one core; one job beside
+        seen[name] = (float(out["start"]), float(out["end"]), set(job["placement"]["cores"]))
+    (a0, a1, a), (b0, b1, b) = seen.values()
+    assert a0 < b1 and b0 < a1, seen  # at the same time
+    assert not a & b, seen  # on cores of their own
