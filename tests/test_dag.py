@@ -49,14 +49,15 @@ def test_dag_loads_without_import_errors(probe):
     assert "0 2 * * *" in probe["schedule"]
 
 
-def test_two_model_branches_depend_only_on_the_build_and_feed_record(probe):
+def test_model_and_reference_branches_depend_only_on_the_build_and_feed_record(probe):
     tasks = probe["tasks"]
-    for group in ("ganblr", "ganblrpp"):
+    groups = ("ganblr", "ganblrpp", "independent", "naive-bayes")
+    for group in groups:
         assert tasks[f"{group}.jobs"]["upstream"] == ["build_image", "plan_run"]
         assert tasks[f"{group}.run"]["upstream"] == [f"{group}.jobs"]
         assert tasks[f"{group}.run"]["type"] == "BenchDockerOperator"  # DockerOperator, hardened (bench_operator.py)
     assert tasks["build_image"]["upstream"] == ["fetch_datasets", "plan_run"]
-    assert set(tasks["record"]["upstream"]) == {"ganblr.run", "ganblrpp.run", "plan_run"}
+    assert set(tasks["record"]["upstream"]) == {f"{g}.run" for g in groups} | {"plan_run"}
     assert tasks["record"]["trigger_rule"].lower().endswith("all_done")
     assert set(tasks["compare"]["upstream"]) == {"record", "plan_run"}
     assert set(tasks["alert"]["upstream"]) == {"compare", "plan_run"}
@@ -72,7 +73,7 @@ def test_retries_where_they_help_and_timeouts_everywhere(probe):
     tasks = probe["tasks"]
     assert tasks["plan_run"]["retries"] == 0  # bad parameters never get better
     assert tasks["build_image"]["retries"] >= 2 and tasks["record"]["retries"] >= 2
-    assert all(t["timeout_s"] for name, t in tasks.items() if name not in ("plan_run", "ganblr.jobs", "ganblrpp.jobs"))
+    assert all(t["timeout_s"] for name, t in tasks.items() if name != "plan_run" and not name.endswith(".jobs"))
 
 
 def test_params_accept_good_confs_and_name_the_bad_field(probe, fault_row):

@@ -16,7 +16,8 @@ def test_cli_runs_a_model_on_adult_and_writes_a_complete_result(tmp_path, model)
     assert code == 0, err
     result = read(tmp_path / "out")
     assert_complete(result)
-    assert result.resources.memory_source == "rusage"  # not our container: process figures
+    assert result.resources.memory_source == "process-peak-rss"  # per phase, the process's
+    assert result.resources.job_memory_source == "rusage"  # not our container: the process's peak
     assert out.strip().startswith(f"{result.job}: ok startup=")
     sample = pd.read_csv(tmp_path / "out" / "synthetic.csv")
     assert len(sample) == result.dataset.train_rows and sample.shape[1] == 15

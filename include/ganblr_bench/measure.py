@@ -3,7 +3,8 @@
 A job has four phases: startup (process start to "model ready": imports done, data loaded,
 model built), fit, sample and evaluate. For each: wall seconds (monotonic clock), CPU seconds
 of the process (user + system, all its threads: TensorFlow's included) and the process's peak
-resident memory during the phase. The headline figures of a job are its model's: peak memory
+resident memory during the phase (CPU from the process's own clock, to the nanosecond: a phase
+of milliseconds is not rounded to a clock tick). The headline figures of a job are its model's: peak memory
 and CPU % over fit + sample. Startup and evaluation are reported separately.
 
 - Peak memory of a phase: the kernel's high-water mark of the process's resident set
@@ -195,7 +196,7 @@ class Phases:
     def startup_done(self) -> None:
         self.usage["startup"] = PhaseUsage(
             wall_s=round(max(time.time() - self.process_started, 0.0), 4),
-            cpu_s=round(cpu_seconds(), 3),
+            cpu_s=round(time.process_time(), 4),
             peak_memory_bytes=self._peak(),
         )
 
@@ -222,12 +223,12 @@ class _Phase:
         if not reset_resident_peak():
             self.phases.resettable = False
             self.phases.memory_source = "rusage"  # a mark since process start, not per phase
-        self.t0, self.c0 = time.perf_counter(), cpu_seconds()
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
             self.phases.usage[self.name] = PhaseUsage(
                 wall_s=round(time.perf_counter() - self.t0, 4),
-                cpu_s=round(max(cpu_seconds() - self.c0, 0.0), 3),
+                cpu_s=round(max(time.process_time() - self.c0, 0.0), 4),
                 peak_memory_bytes=self.phases._peak(),
             )
