@@ -67,9 +67,10 @@ def read(out: Path) -> JobResult:
     return load_result(out / "result.json")
 
 
-def history_runs(run_folder, root, count, scale, before=None, step=timedelta(days=1)):
+def history_runs(run_folder, root, count, scale, before=None, step=timedelta(days=1), quality=None):
     """Copies of a real run, started ``step`` apart just before ``before`` (default: the run's start), with
-    fit and execution times scaled: a history seeded for a test, so that the real run looks slower."""
+    fit and execution times scaled: a history seeded for a test, so that the real run looks slower.
+    ``quality``: {figure: value} written into every ok copy (e.g. a better fidelity than the real run's)."""
     folders = []
     run = load_run(run_folder / "run.json")
     before = before or run.started_at
@@ -85,6 +86,8 @@ def history_runs(run_folder, root, count, scale, before=None, step=timedelta(day
             if r["status"] == "ok":
                 for key in ("fit_s", "execution_s"):
                     r["timings"][key] = round(r["timings"][key] * scale * (1 + 0.01 * (i % 3)), 4)
+                for key, value in (quality or {}).items():
+                    r["quality"][key] = value * (1 + 0.001 * (i % 3))
             path.write_text(json.dumps(r))
         folders.append(folder)
     return folders

@@ -29,7 +29,11 @@ def test_every_registered_uci_file_matches_its_checksum_in_the_mirror(mirror):
             ("nursery", 12960, {"not_recom", "priority", "spec_prior", "very_recom", "recommend"}),
         )
     ]
-    + [("iris", 150, {"setosa", "versicolor", "virginica"})],  # shipped in scikit-learn: no mirror
+    + [  # shipped in scikit-learn: no mirror
+        ("iris", 150, {"setosa", "versicolor", "virginica"}),
+        ("wine", 178, {"class_0", "class_1", "class_2"}),
+        ("breast-cancer", 569, {"malignant", "benign"}),
+    ],
 )
 def test_parsing_counts_records_and_cleans_labels(name, rows, classes):
     raw = datasets.load(name)

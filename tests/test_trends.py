@@ -1,5 +1,6 @@
 """The regression detector: synthetic histories with known answers, then against the warehouse."""
 
+import json
 import random
 
 import psycopg
@@ -69,3 +70,23 @@ def test_detect_stores_a_slowed_run_as_a_regression_and_ignores_a_steady_one(war
         assert trends.detect(conn, "hist-5") == []  # a steady run against its own past: nothing
         assert len(trends.detect(conn, "run-1")) == len(found)  # re-detection replaces, never doubles
         assert conn.execute("SELECT count(*) FROM bench.findings WHERE run_id = 'run-1'").fetchone()[0] == len(found)
+
+
+def test_a_fall_in_fidelity_is_watched_and_context_figures_are_not(warehouse, run_folder, tmp_path):
+    """Seeded history (the test says so): earlier runs whose column pair trends were 0.99, and whose host
+    load was 0; the real run's fidelity is far below, and its load far above: only the fidelity alerts."""
+    spool = tmp_path / "spool"
+    seeded = history_runs(run_folder, tmp_path, 6, scale=1.0, quality={"column_pair_trends": 0.99})
+    for folder in seeded:
+        for path in folder.glob("*/result.json"):
+            data = json.loads(path.read_text())
+            if data["status"] == "ok":
+                data["environment"]["host_load_1m"] = [0.0, 0.0]
+                path.write_text(json.dumps(data))
+    store.record_paths(seeded, warehouse, spool)
+    store.record_paths([run_folder], warehouse, spool)
+    with psycopg.connect(warehouse) as conn:
+        found = {(d.model, d.finding.metric, d.finding.verdict) for d in trends.detect(conn, "run-1")}
+    assert ("ganblr", "column_pair_trends", "regression") in found
+    assert ("ganblr++", "column_pair_trends", "regression") in found
+    assert not {f for f in found if f[1] in ("host_load_1m", "peer_jobs", "startup_cpu_s")}

@@ -161,6 +161,37 @@ _LETTER_NUMERIC = (
     "y-ege",
     "yegvx",
 )
+_WINE_NUMERIC = (
+    "alcohol",
+    "malic_acid",
+    "ash",
+    "alcalinity_of_ash",
+    "magnesium",
+    "total_phenols",
+    "flavanoids",
+    "nonflavanoid_phenols",
+    "proanthocyanins",
+    "color_intensity",
+    "hue",
+    "od280_od315",
+    "proline",
+)
+_WDBC_NUMERIC = tuple(
+    f"{stat}_{feature}"
+    for stat in ("mean", "se", "worst")
+    for feature in (
+        "radius",
+        "texture",
+        "perimeter",
+        "area",
+        "smoothness",
+        "compactness",
+        "concavity",
+        "concave_points",
+        "symmetry",
+        "fractal_dimension",
+    )
+)
 _IRIS_NUMERIC = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
 _DATASETS = (
@@ -262,6 +293,28 @@ _DATASETS = (
         files={"data": DataFile("iris.csv", "", "", skip_lines=1)},  # skips scikit-learn's shape line
         target_labels=("setosa", "versicolor", "virginica"),
         citation="Fisher (1936), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
+    ),
+    DatasetInfo(
+        name="wine",
+        title="Wine (bundled with scikit-learn)",
+        columns=_WINE_NUMERIC + ("cultivar",),
+        target="cultivar",
+        numeric=_WINE_NUMERIC,
+        package="sklearn.datasets.data",
+        files={"data": DataFile("wine_data.csv", "", "", skip_lines=1)},
+        target_labels=("class_0", "class_1", "class_2"),
+        citation="Forina et al. (1988), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
+    ),
+    DatasetInfo(
+        name="breast-cancer",
+        title="Breast Cancer Wisconsin (Diagnostic) (bundled with scikit-learn)",
+        columns=_WDBC_NUMERIC + ("diagnosis",),
+        target="diagnosis",
+        numeric=_WDBC_NUMERIC,
+        package="sklearn.datasets.data",
+        files={"data": DataFile("breast_cancer.csv", "", "", skip_lines=1)},
+        target_labels=("malignant", "benign"),
+        citation="Wolberg et al. (1995), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
     ),
 )
 

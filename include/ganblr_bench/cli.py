@@ -81,7 +81,7 @@ def _db(args: argparse.Namespace) -> int:
 def _results(args: argparse.Namespace) -> int:
     import csv
 
-    from . import database, views
+    from . import database, report, views
 
     with database.connect() as conn:
         if args.csv:
@@ -95,11 +95,18 @@ def _results(args: argparse.Namespace) -> int:
             print("no runs recorded yet")
             return 0
         found = views.figures(conn, run_id)
+        built = report.build(conn, run_id, plots=False) if found else None
     if not found:
         print(f"no results for run {run_id}", file=sys.stderr)
         return 1
     print(f"run {run_id}: every model side by side (means over ok seeds)")
     print(comparison_table(found))
+    for dataset in built.datasets:
+        if report.ladder_rows(built, dataset):
+            print(
+                f"\n{dataset}: from the floor (independent columns) to the real data (TRTR), and the share of the way"
+            )
+            print("\n".join(report.ladder_text(built, dataset)))
     return 0
 
 

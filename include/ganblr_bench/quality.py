@@ -2,9 +2,11 @@
 
 SDMetrics itself cannot be installed beside our stack: every release pins ``pandas < 3`` and the
 models' lock has pandas 3.1 (docs/models.md says why we keep it). Its definitions are short and
-public, so they are computed here, each named after the SDMetrics metric it follows. Every column
-is compared as the model saw it (the job's feature view: bins for GANBLR and the references,
-numbers for GANBLR++'s numeric columns), the class column included, against the real training rows.
+public, so they are computed here, each named after the SDMetrics metric it follows. The runner
+compares every model in one view, the class column included, against the real training rows:
+numeric columns as GANBLR's equal-frequency bins fitted on the real training rows (GANBLR++'s
+numbers are binned with the same edges), so a figure means the same for every model. The
+functions also take numeric columns (KS, Pearson), for other callers.
 
 - ``column_shapes`` (SDMetrics QualityReport "Column Shapes"): the mean over columns of
   KSComplement (1 - the two-sample Kolmogorov-Smirnov statistic) for numeric columns and

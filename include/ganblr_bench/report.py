@@ -61,7 +61,9 @@ class Report:
         return self.stats.get((dataset, model, stack or self.stack, key), Stat(None, None, 0))
 
 
-def build(conn, run_id: str, last_runs: int = 20, thresholds: trends.Thresholds | None = None) -> Report:
+def build(
+    conn, run_id: str, last_runs: int = 20, thresholds: trends.Thresholds | None = None, plots: bool = True
+) -> Report:
     runs = views.rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
     if not runs:
         raise views.ViewError(f"no run {run_id!r} in the warehouse; 'ganblr-bench results --csv runs' lists them")
@@ -97,7 +99,7 @@ def build(conn, run_id: str, last_runs: int = 20, thresholds: trends.Thresholds 
         report.history.setdefault((point["dataset"], point["model"], point["metric"]), []).append(
             (point["run_started_at"], point["value"])
         )
-    report.plots = {d: _plot(report, d) for d in report.datasets}
+    report.plots = {d: _plot(report, d) for d in report.datasets} if plots else {}
     return report
 
 
@@ -246,7 +248,9 @@ def _stack_header(report: Report) -> list[str]:
 
 # ---------------------------------------------------------------- from the floor to TRTR
 
-LADDER = ("tstr_accuracy", "tstr_macro_f1", "tstr_roc_auc", "column_shapes", "column_pair_trends")
+# Column shapes is not on it: the independent reference keeps every marginal by construction (its ceiling,
+# not a floor); column pair trends is, since it keeps none of the relations.
+LADDER = ("tstr_accuracy", "tstr_macro_f1", "tstr_roc_auc", "column_pair_trends")
 _CEILING = {"tstr_accuracy": "trtr_accuracy", "tstr_macro_f1": "trtr_macro_f1", "tstr_roc_auc": "trtr_roc_auc"}
 
 
@@ -270,6 +274,13 @@ def ladder_rows(report: Report, dataset: str) -> list[list[str]]:
             row.append(metric.show(value) + share)
         rows.append(row)
     return rows
+
+
+def ladder_text(report: Report, dataset: str) -> list[str]:
+    """The ladder as aligned text lines (the CLI and the quick start print it)."""
+    rows = [_ladder_header(report)] + ladder_rows(report, dataset)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
 
 
 def _ladder_header(report: Report) -> list[str]:

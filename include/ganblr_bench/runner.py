@@ -158,12 +158,28 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: measure.Pha
             evaluate.TrtrCache.from_env(),
         )
         progress.quality = quality.measure(
-            synthetic,
-            prepared.train_x.assign(**{target: prepared.train_y.to_numpy()}),
-            prepared.test_x.assign(**{target: prepared.test_y.to_numpy()}),
-            prepared.numeric_columns,
+            *_common_view(
+                synthetic,
+                prepared.train_x.assign(**{target: prepared.train_y.to_numpy()}),
+                prepared.test_x.assign(**{target: prepared.test_y.to_numpy()}),
+                prepared.numeric_columns,
+                spec.discretise_bins,
+            ),
             spec.seed,
         )
+
+
+def _common_view(synthetic, train, holdout, numeric: list[str], bins: int):
+    """The rows in the view every model's fidelity is measured in: GANBLR's bins (fitted on the real
+    training rows) for GANBLR++'s numeric columns too, so the figures compare across models."""
+    from .datasets import discretise
+
+    synthetic, train, holdout = synthetic.copy(), train.copy(), holdout.copy()
+    for column in numeric:
+        train[column], holdout[column], synthetic[column] = discretise(
+            train[column], [holdout[column], synthetic[column]], bins
+        )
+    return synthetic, train, holdout, []
 
 
 def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:

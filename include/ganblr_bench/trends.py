@@ -1,6 +1,7 @@
 """Regression detection over the warehouse's history.
 
-A **series** is one model x dataset x metric, on comparable jobs: the same job
+A **series** is one model x dataset x watched metric (``metrics.WATCHED``: time, the model's
+memory and CPU, the job's peak, every TSTR/TRTR score, fidelity, privacy), on comparable jobs: the same job
 configuration (``config_hash``: the spec without seed, name, timeout and stack) on the
 same library stack (locked or latest), on hosts with the same CPU count. Each run
 contributes one point, the mean over its seeds. The image
