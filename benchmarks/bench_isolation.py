@@ -2,7 +2,8 @@
 (c) two at a time on cores of their own; and the harness's overhead against a bare ganblr call.
 
 Each job runs in a container of the image, hardened as the DAG's (``backends.host_config_extras``):
-(a) pinned to core 0 with a one-core quota, alone; (b) two copies started together with neither
+(a) pinned to core 0 with a one-core quota, alone (and, for reference, (a*) alone with every core:
+what a model can use when nothing else runs); (b) two copies started together with neither
 cpuset nor quota (what DockerOperator's ``cpus`` alone gives: a relative weight); (c) two copies
 started together, on cores 0 and 1, one-core quota each (what the DAG's core lease gives).
 Printed per mode: median and coefficient of variation (sd / mean) of execution time (fit + sample)
@@ -131,10 +132,12 @@ def main() -> int:
         f"{args.repeat} repetitions; image {args.image}\n"
     )
     for model in args.models:
-        modes: dict[str, list[dict]] = {"a": [], "b": [], "c": []}
+        modes: dict[str, list[dict]] = {"a": [], "a*": [], "b": [], "c": []}
         for _ in range(args.repeat):
             folder = folder_for(model)
             modes["a"].append(finish(client, start(client, args.image, folder, cache, trtr, [0]), folder))
+            folder = folder_for(model)
+            modes["a*"].append(finish(client, start(client, args.image, folder, cache, trtr, None), folder))
             pair = [folder_for(model) for _ in range(2)]
             started = [start(client, args.image, f, cache, trtr, None) for f in pair]
             modes["b"] += [finish(client, c, f) for c, f in zip(started, pair)]
@@ -142,7 +145,12 @@ def main() -> int:
             started = [start(client, args.image, f, cache, trtr, [i]) for i, f in enumerate(pair)]
             modes["c"] += [finish(client, c, f) for c, f in zip(started, pair)]
         print(f"{model}: execution s (fit + sample) and the model's CPU %, median (CV)")
-        names = {"a": "(a) one at a time, own core", "b": "(b) two at a time, shared", "c": "(c) two at a time, own cores"}
+        names = {
+            "a": "(a) one at a time, own core",
+            "a*": "(a*) one at a time, every core",
+            "b": "(b) two at a time, shared",
+            "c": "(c) two at a time, own cores",
+        }
         for mode, results in modes.items():
             execution = [r["timings"]["execution_s"] for r in results]
             cpu = [r["resources"]["cpu_percent"] for r in results]
@@ -152,7 +160,7 @@ def main() -> int:
                 f"evaluation / execution {100 * statistics.median(evaluate):.0f} %"
             )
         a = statistics.median(r["timings"]["execution_s"] for r in modes["a"])
-        for mode in ("b", "c"):
+        for mode in ("a*", "b", "c"):
             m = statistics.median(r["timings"]["execution_s"] for r in modes[mode])
             print(f"  {names[mode]} vs (a): median execution {100 * (m - a) / a:+.1f} %")
 

@@ -58,7 +58,12 @@ class BenchDockerOperator(DockerOperator):
         engine = self.hook.api_client.info()
         job = (self.labels or {}).get(backends.JOB_LABEL) or self.task_id
         with backends.pinned(
-            Path(self.job_folder or "."), job, self.cores, engine.get("NCPU"), engine.get("Name"), engine.get("ID", "")
+            Path(self.job_folder) if self.job_folder else None,
+            job,
+            self.cores,
+            engine.get("NCPU"),
+            engine.get("Name"),
+            engine.get("ID", ""),
         ) as held:
             self.host_config_extras |= backends.docker_pinning(held)
             print(f"{job}: cores {held} of the engine's host")

@@ -183,7 +183,10 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
     folder = stack.results / rundir.run_key(second["dag_run_id"])
     page = (folder / "report" / "report.html").read_text()
     assert "GANBLR++" in page and "data:image/png;base64," in page and "No regression, no failed job" in page
+    assert "from the floor to the real data" in page and "naive Bayes (reference)" in page
+    assert "model peak memory (fit + sample)" in page and "privacy: DCR overfitting protection" in page
     stack.first_run_folder = stack.results / rundir.run_key(run["dag_run_id"])
+    stack.first_run_id = run["dag_run_id"]
 
 
 def test_a_job_killed_for_memory_is_recorded_as_oom_while_the_other_branch_completes(stack, fault_row):
@@ -259,6 +262,8 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
     assert "password" not in page.lower() and "postgresql://" not in page
     code, _ = stack.page("/ganblr-bench/runs/no-such-run")
     assert code == 404
+    code, first = stack.page(f"/ganblr-bench/runs/{stack.first_run_id}")  # a run with the references
+    assert code == 200 and "independent (reference: floor)" in first and "fidelity: column pair trends" in first
     # What a logged-in browser shows: the served page, rendered by headless Chromium.
     saved = tmp_path / "page.html"
     saved.write_text(page)

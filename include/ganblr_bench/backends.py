@@ -87,8 +87,11 @@ def trtr_cache(results_root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def pinned(job_folder: Path, job: str, count: int, host_cpus: int | None, host: str | None, engine_id: str = "local"):
-    """Lease ``count`` cores of the host for ``job``; yield them; write the job's placement.json when done.
+def pinned(
+    job_folder: Path | None, job: str, count: int, host_cpus: int | None, host: str | None, engine_id: str = "local"
+):
+    """Lease ``count`` cores of the host for ``job``; yield them; write the job's placement.json (if its
+    folder is given) when done.
 
     The lock folder is per Docker engine (``engine_id``), so two hosts never share core locks.
     """
@@ -103,7 +106,7 @@ def pinned(job_folder: Path, job: str, count: int, host_cpus: int | None, host: 
         yield held.cores
     finally:
         held.close()
-        if Path(job_folder).is_dir():
+        if job_folder is not None and Path(job_folder).is_dir():
             rundir.write_placement(
                 job_folder, Placement(cores=held.cores, waited_s=held.waited_s, peers=held.peers, host=host)
             )
