@@ -101,7 +101,6 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
     args = ap.parse_args()
     import docker
-
     from ganblr_bench import sources
 
     client = docker.APIClient()
