@@ -37,6 +37,7 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
     assert json.loads((Path(planned.folder) / "ganblr-car-s3" / "spec.json").read_text())["params"]["epochs"] == 2
     run = load_run(Path(planned.folder) / "run.json")
     assert run.kind == "manual" and run.params["seeds"] == [3] and run.host.cpus >= 1 and run.finished_at is None
+    assert rundir.trtr_cache(tmp_path).is_dir()  # job containers mount it, so planning makes it
     without = rundir.plan_run({"datasets": ["iris"], "seeds": [0], "references": False}, "no-refs", tmp_path)
     assert list(without.jobs) == ["ganblr", "ganblr++"]
     assert rundir.missing_results(Path(planned.folder)) == sorted(j for jobs in planned.jobs.values() for j in jobs)

@@ -81,11 +81,6 @@ def host_config_extras(mem_limit: str) -> dict:
     return {**HARDENING, "memswap_limit": mem_limit}
 
 
-def trtr_cache(results_root: Path) -> Path:
-    """The TRTR cache beside the run folders (a run key never starts with '.', so no run can own this name)."""
-    return Path(results_root) / ".trtr-cache"
-
-
 @contextlib.contextmanager
 def pinned(
     job_folder: Path | None, job: str, count: int, host_cpus: int | None, host: str | None, engine_id: str = "local"
@@ -142,7 +137,7 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
                     {"Target": CONTAINER_CACHE, "Source": str(site.host_cache), "Type": "bind", "ReadOnly": True},
                     {
                         "Target": CONTAINER_TRTR,
-                        "Source": str(trtr_cache(site.host_results_root)),
+                        "Source": str(rundir.trtr_cache(site.host_results_root)),
                         "Type": "bind",
                         "ReadOnly": False,
                     },
@@ -218,7 +213,7 @@ def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) ->
     job = Path(job_folder)
     spec = load_spec(job / rundir.SPEC_FILE)
     command = [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)]
-    env = process_env(cache) | {TRTR_ENV: str(trtr_cache(job.parent.parent))}
+    env = process_env(cache) | {TRTR_ENV: str(rundir.trtr_cache(job.parent.parent))}
     try:
         with pinned(job, job.name, spec.cores, None, socket.gethostname(), f"local-{socket.gethostname()}") as held:
             proc = subprocess.run(

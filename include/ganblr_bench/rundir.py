@@ -8,6 +8,7 @@ Layout of a run folder (under the results root, one per run)::
     <results root>/<run key>/<job>/synthetic.csv     the sample it generated
     <results root>/<run key>/<job>/placement.json    the cores it was leased (contract.Placement)
     <results root>/<run key>/report/                 the run's comparison report
+    <results root>/.trtr-cache/                      TRTR scores every job and run shares (evaluate.TrtrCache)
 
 The run key is the run id made safe for paths and container names (with a short hash of
 the id whenever that changed it, so two run ids never share a folder). A job killed from
@@ -57,6 +58,11 @@ def run_key(run_id: str) -> str:
     if not key or key != run_id:  # "a:b", "a;b" and "a b" must not share a folder
         key = f"{key or 'run'}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
     return key
+
+
+def trtr_cache(results_root: Path) -> Path:
+    """The TRTR cache beside the run folders (a run key never starts with '.', so no run can own this name)."""
+    return Path(results_root) / ".trtr-cache"
 
 
 def retire_result(job_folder: Path) -> Path | None:
@@ -118,6 +124,7 @@ def plan_run(
     specs = run_params.specs()
     folder = Path(results_root) / run_key(run_id)
     folder.mkdir(parents=True, exist_ok=True)
+    trtr_cache(results_root).mkdir(exist_ok=True)  # jobs' containers mount it: it must exist
     info = RunInfo(
         run_id=run_id,
         kind=kind,
