@@ -17,7 +17,6 @@ from airflow_stack import ROOT, AirflowStack
 from jobs import ARTIFACTS, history_runs
 
 from ganblr_bench import database, migrate, rundir, store
-from ganblr_bench.contract import load_result
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
@@ -86,7 +85,9 @@ def _interval(ti: dict) -> tuple[datetime, datetime]:
 def _ran_on_cores_of_their_own(folder: Path) -> None:
     """From inside the containers (their cgroup's cpuset and affinity, their own clocks): jobs that ran at the
     same time ran on disjoint cores, one each; and some did run at the same time (4 jobs, 2 cores)."""
-    results = [load_result(p) for p in folder.glob("*/result.json")]
+    batch, rejected = rundir.collect(folder)  # as record reads them: each with its lease's placement.json
+    assert rejected == []
+    results = [r for r, _ in batch.results]
     overlapping = 0
     for i, a in enumerate(results):
         assert a.environment.cpuset == ",".join(str(c) for c in a.environment.cores), a.job
