@@ -51,20 +51,11 @@ print("EXECUTION", time.perf_counter() - t0)
 
 
 def start(client, image: str, folder: Path, cache: Path, trtr: Path, cores: list[int] | None):
+    from bench_job import host_config
+
     from ganblr_bench import backends
 
-    pin = backends.docker_pinning(cores) if cores else {}
-    host = client.create_host_config(
-        network_mode="none",
-        mem_limit="6g",
-        binds={
-            str(folder): {"bind": backends.CONTAINER_JOB, "mode": "rw"},
-            str(cache): {"bind": backends.CONTAINER_CACHE, "mode": "ro"},
-            str(trtr): {"bind": backends.CONTAINER_TRTR, "mode": "rw"},
-        },
-        **backends.host_config_extras("6g"),
-        **pin,
-    )
+    host = host_config(client, folder, cache, trtr, cores)
     job = backends.CONTAINER_JOB
     container = client.create_container(
         image,

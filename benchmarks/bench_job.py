@@ -49,21 +49,29 @@ def wall(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - t0
 
 
+def host_config(client, folder: Path, cache: Path, trtr: Path | None = None, cores: list[int] | None = None):
+    """A job container's host config, hardened as the DAG's (backends.host_config_extras); pinned if ``cores``."""
+    from ganblr_bench import backends
+
+    binds = {
+        str(folder): {"bind": backends.CONTAINER_JOB, "mode": "rw"},
+        str(cache): {"bind": backends.CONTAINER_CACHE, "mode": "ro"},
+    }
+    if trtr is not None:
+        binds[str(trtr)] = {"bind": backends.CONTAINER_TRTR, "mode": "rw"}
+    pin = backends.docker_pinning(cores) if cores else {}
+    return client.create_host_config(
+        network_mode="none", mem_limit="6g", binds=binds, **backends.host_config_extras("6g"), **pin
+    )
+
+
 def in_container(image: str, folder: Path, cache: Path) -> float:
     """Wall seconds of the job in a container hardened as the DAG's are (backends.host_config_extras)."""
     import docker
     from ganblr_bench import backends
 
     client = docker.APIClient()
-    host = client.create_host_config(
-        network_mode="none",
-        mem_limit="6g",
-        binds={
-            str(folder): {"bind": backends.CONTAINER_JOB, "mode": "rw"},
-            str(cache): {"bind": backends.CONTAINER_CACHE, "mode": "ro"},
-        },
-        **backends.host_config_extras("6g"),
-    )
+    host = host_config(client, folder, cache)
     job = backends.CONTAINER_JOB
     container = client.create_container(
         image,

@@ -41,7 +41,8 @@ def _is_numeric(column: str, numeric: list[str]) -> bool:
     return column in numeric
 
 
-def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
+def tv_complement(real, synthetic) -> float:
+    """1 - total variation distance of the value frequencies of two Series (of two DataFrames: their rows')."""
     p = real.astype(str).value_counts(normalize=True)
     q = synthetic.astype(str).value_counts(normalize=True)
     both = p.index.union(q.index)
@@ -66,10 +67,7 @@ def _binned(real: pd.Series, synthetic: pd.Series) -> tuple[pd.Series, pd.Series
 
 def contingency_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     """1 - total variation distance of the two-way frequency tables of two (categorical) columns."""
-    a = real.astype(str).value_counts(normalize=True)
-    b = synthetic.astype(str).value_counts(normalize=True)
-    both = a.index.union(b.index)
-    return float(1 - 0.5 * np.abs(a.reindex(both, fill_value=0) - b.reindex(both, fill_value=0)).sum())
+    return tv_complement(real, synthetic)
 
 
 def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
