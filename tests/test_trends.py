@@ -21,6 +21,12 @@ def test_a_step_up_in_time_is_a_regression():
     assert found.baseline_runs == 10 and found.better == "lower"
 
 
+def test_a_large_share_of_a_tiny_time_is_noise_not_a_regression():
+    steady = [0.0096 + 0.00003 * (i % 2) for i in range(10)]  # a 10 ms sample phase, very steady
+    assert trends.judge("sample_s", steady, 0.0109) is None  # 13 % worse, z = 13, but 1.3 ms
+    assert trends.judge("sample_s", [9.6 + 0.03 * (i % 2) for i in range(10)], 10.9).verdict == "regression"
+
+
 def test_noise_alone_is_not_flagged():
     history = noisy(20.0, 0.5, 40, seed=1)
     flagged = [trends.judge("execution_s", history[i - 10 : i], history[i]) for i in range(10, 40)]

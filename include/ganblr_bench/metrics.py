@@ -38,6 +38,11 @@ class Metric:
     watched: bool = True  # judged by the regression detector
 
     @property
+    def min_absolute_change(self) -> float:
+        """Below this (in the stored unit) a change is noise however large in percent: a clock's or an allocator's."""
+        return {"s": 0.05, "bytes": float(2**20)}.get(self.unit, 0.0)
+
+    @property
     def job_column(self) -> str:
         return self.column or self.key
 

@@ -17,7 +17,8 @@ successful runs of the series (at least ``min_history`` of them):
 - by more than ``z_threshold`` baseline standard deviations (the spread is floored at
   ``min_spread`` x the baseline mean, so a perfectly flat history does not turn noise
   into alarms), and
-- by more than the metric's minimum relative change.
+- by more than the metric's minimum relative change, and by more than its minimum absolute change
+  (50 ms for times, 1 MiB for memory: below that a change is noise, however large in percent).
 
 Both tests must pass, as in continuous-benchmarking tools that pair a statistical
 threshold with a practical one (a z-score over a lookback window, and a percentage
@@ -79,6 +80,8 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
     z = worse_by / spread
     relative = worse_by / abs(mean) if mean else math.inf
     if abs(z) < thresholds.z_threshold or abs(relative) < thresholds.min_relative_change.get(metric, 0.10):
+        return None
+    if abs(worse_by) < metrics.get(metric).min_absolute_change:  # e.g. 13 % of a 10 ms sample: timer noise
         return None
     return Finding(
         metric,
