@@ -116,20 +116,25 @@ def _encoded(frames: list[pd.DataFrame], numeric: list[str], reference: pd.DataF
         else:
             codes = {v: k for k, v in enumerate(pd.unique(pd.concat([f[c].astype(str) for f in frames])))}
             for i, f in enumerate(frames):
-                out[i].append(
-                    f[c].astype(str).map(codes).to_numpy(dtype=float) + 0.5
-                )  # +0.5: never 0 (marks categorical)
+                out[i].append(f[c].astype(str).map(codes).to_numpy(dtype=float))
     return [np.column_stack(cols) for cols in out]
 
 
-def closest_distances(synthetic: np.ndarray, real: np.ndarray, is_numeric: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """Per synthetic row, its distance to the closest real row (mean over columns, see the module's docstring)."""
+def closest_distances(synthetic: np.ndarray, real: np.ndarray, is_numeric: np.ndarray, chunk: int = 128) -> np.ndarray:
+    """Per synthetic row, its distance to the closest real row (mean over columns, see the module's docstring).
+
+    Categorical columns are compared as small integer codes (a mismatch count), numeric ones as range-scaled
+    differences capped at 1; chunks of synthetic rows keep memory bounded (chunk x real rows x columns)."""
+    codes = [synthetic[:, ~is_numeric].astype(np.int32), real[:, ~is_numeric].astype(np.int32)]
+    numbers = [synthetic[:, is_numeric], real[:, is_numeric]]
+    columns = synthetic.shape[1]
     out = np.empty(len(synthetic))
     for start in range(0, len(synthetic), chunk):
-        block = synthetic[start : start + chunk, None, :]
-        diff = np.abs(block - real[None, :, :])
-        per_column = np.where(is_numeric[None, None, :], np.minimum(diff, 1.0), (diff > 0).astype(float))
-        out[start : start + chunk] = per_column.mean(axis=2).min(axis=1)
+        rows = slice(start, start + chunk)
+        total = (codes[0][rows, None, :] != codes[1][None, :, :]).sum(axis=2, dtype=np.float64)
+        if is_numeric.any():
+            total += np.minimum(np.abs(numbers[0][rows, None, :] - numbers[1][None, :, :]), 1.0).sum(axis=2)
+        out[rows] = total.min(axis=1) / columns
     return out
 
 
