@@ -54,6 +54,7 @@ def start(client, image: str, folder: Path, cache: Path, trtr: Path, cores: list
     from bench_job import host_config
 
     from ganblr_bench import backends
+    from ganblr_bench.contract import TRTR_CACHE_ENV
 
     host = host_config(client, folder, cache, trtr, cores)
     job = backends.CONTAINER_JOB
@@ -61,7 +62,7 @@ def start(client, image: str, folder: Path, cache: Path, trtr: Path, cores: list
         image,
         ["run", "--spec", f"{job}/spec.json", "--out", job],
         user=f"{os.getuid()}:{os.getgid()}",
-        environment={backends.TRTR_ENV: backends.CONTAINER_TRTR},
+        environment={TRTR_CACHE_ENV: backends.CONTAINER_TRTR},
         host_config=host,
     )
     client.start(container)

@@ -18,6 +18,8 @@ def test_cpu_lists_parse_and_bad_ones_are_named():
             cores.parse_cpu_list(bad)
     assert cores.usable_cores(8, {cores.CORES_ENV: "2-3"}) == [2, 3]
     assert cores.usable_cores(4, {}) == [0, 1, 2, 3]
+    with pytest.raises(cores.CoresError, match="names core 5 but the host has 4"):
+        cores.usable_cores(4, {cores.CORES_ENV: "2-5"})
 
 
 def test_two_leases_get_disjoint_cores_and_see_each_other(tmp_path):

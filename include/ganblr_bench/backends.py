@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cores, rundir
-from .contract import IMAGE_ENV, Placement, RunPlan, load_spec
+from .contract import IMAGE_ENV, TRTR_CACHE_ENV, Placement, RunPlan, load_spec
 
 CONTAINER_JOB, CONTAINER_CACHE, CONTAINER_TRTR = "/job", "/data/cache", "/data/trtr"
-TRTR_ENV = "GANBLR_BENCH_TRTR_CACHE"  # evaluate.CACHE_ENV: where a job reads and writes cached TRTR scores
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
 
 
@@ -91,10 +90,6 @@ def pinned(
     The lock folder is per Docker engine (``engine_id``), so two hosts never share core locks.
     """
     usable = cores.usable_cores(host_cpus)
-    if host_cpus and max(usable) >= host_cpus:
-        raise cores.CoresError(
-            f"{cores.CORES_ENV} names core {max(usable)} but the host has {host_cpus} (0-{host_cpus - 1})"
-        )
     folder = cores.default_lock_dir() / "".join(ch if ch.isalnum() else "_" for ch in engine_id)
     held = cores.lease(job, count, usable, folder)
     try:
@@ -146,7 +141,7 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
                 "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
                 "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
                 "mem_limit": plan.memory_limits[model],
-                "environment": {IMAGE_ENV: ref, TRTR_ENV: CONTAINER_TRTR},
+                "environment": {IMAGE_ENV: ref, TRTR_CACHE_ENV: CONTAINER_TRTR},
                 "cores": plan.cores.get(model, 1),
                 "job_folder": str(Path(plan.folder) / job),
             }
@@ -213,7 +208,7 @@ def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) ->
     job = Path(job_folder)
     spec = load_spec(job / rundir.SPEC_FILE)
     command = [runner, "run", "--spec", str(job / rundir.SPEC_FILE), "--out", str(job)]
-    env = process_env(cache) | {TRTR_ENV: str(rundir.trtr_cache(job.parent.parent))}
+    env = process_env(cache) | {TRTR_CACHE_ENV: str(rundir.trtr_cache(job.parent.parent))}
     try:
         with pinned(job, job.name, spec.cores, None, socket.gethostname(), f"local-{socket.gethostname()}") as held:
             proc = subprocess.run(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, catalog, metrics
-from .contract import MODELS, ContractError, json_schemas, load_spec, model_slug
+from .contract import ContractError, json_schemas, load_spec, model_slug
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -94,13 +94,13 @@ def _results(args: argparse.Namespace) -> int:
         if run_id is None:
             print("no runs recorded yet")
             return 0
-        found = views.figures(conn, run_id)
-        built = report.build(conn, run_id, plots=False) if found else None
-    if not found:
+        known = views.rows(conn, "SELECT 1 FROM analytics.runs WHERE run_id = %s", (run_id,))
+        built = report.build(conn, run_id, plots=False) if known else None
+    if built is None or not built.stats:
         print(f"no results for run {run_id}", file=sys.stderr)
         return 1
     print(f"run {run_id}: every model side by side (means over ok seeds)")
-    print(comparison_table(found))
+    print(comparison_table(built))
     for dataset in built.datasets:
         if report.ladder_rows(built, dataset):
             print(
@@ -139,19 +139,17 @@ def _detect(args: argparse.Namespace) -> int:
     return 1 if regressions else 0
 
 
-def comparison_table(found: dict[tuple[str, str, str, str], list[float]]) -> str:
-    """The side-by-side table as aligned text: one line per dataset (and stack) and figure, a column per model."""
-    from .report import stat_of
-
-    present = {model for _, model, _, _ in found}
-    models = [m for m in MODELS if m in present]  # the models under test first, then the references
+def comparison_table(built) -> str:
+    """The side-by-side table of a report (``report.Report``) as aligned text: one line per dataset (and
+    stack) and figure, a column per model (those under test first, then the references)."""
+    models = built.models
     width = max(12, *(len(model_slug(m)) + 2 for m in models))
     lines = [f"{'dataset':14}{'figure':36}{'unit':>6}" + "".join(f"{model_slug(m):>{width}}" for m in models)]
-    for dataset, stack in sorted({(d, s) for d, _, s, _ in found}, key=lambda p: (p[0], p[1] != "locked")):
+    for dataset, stack in sorted({(d, s) for d, _, s, _ in built.stats}, key=lambda p: (p[0], p[1] != "locked")):
         name = dataset + ("" if stack == "locked" else f" ({stack})")
         for key in metrics.COMPARED:
             metric = metrics.get(key)
-            cells = [metric.number(stat_of(found.get((dataset, m, stack, key), [])).mean) for m in models]
+            cells = [metric.number(built.stat(dataset, m, key, stack).mean) for m in models]
             unit = metric.shown_unit or metric.unit
             lines.append(
                 f"{name:14}{metric.label[:35]:36}{'' if unit == 'fraction' else unit:>6}"

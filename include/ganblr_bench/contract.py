@@ -255,6 +255,7 @@ class DatasetFacts(Strict):
 
 
 IMAGE_ENV = "GANBLR_BENCH_IMAGE"  # how a backend tells a job which image it runs in
+TRTR_CACHE_ENV = "GANBLR_BENCH_TRTR_CACHE"  # ... and where the shared TRTR cache is (evaluate.TrtrCache)
 
 
 class Environment(Strict):

@@ -53,10 +53,14 @@ def format_cpu_list(cores: list[int]) -> str:
 
 
 def usable_cores(host_cpus: int | None = None, env: dict[str, str] | None = None) -> list[int]:
-    """The cores jobs may use: GANBLR_BENCH_CORES if set, else ``range(host_cpus)``, else this process's."""
+    """The cores jobs may use: GANBLR_BENCH_CORES if set (within the host's), else ``range(host_cpus)``,
+    else this process's."""
     env = os.environ if env is None else env
     if env.get(CORES_ENV, "").strip():
-        return parse_cpu_list(env[CORES_ENV])
+        listed = parse_cpu_list(env[CORES_ENV])
+        if host_cpus and listed[-1] >= host_cpus:
+            raise CoresError(f"{CORES_ENV} names core {listed[-1]} but the host has {host_cpus} (0-{host_cpus - 1})")
+        return listed
     if host_cpus:
         return list(range(host_cpus))
     return sorted(os.sched_getaffinity(0))

@@ -38,11 +38,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
-from .contract import Score
+from .contract import TRTR_CACHE_ENV, Score
 
 # Bump when a score's definition changes: cached TRTR entries of the old definition are then not read.
 DEFINITION = 2
-CACHE_ENV = "GANBLR_BENCH_TRTR_CACHE"
 _LIBRARIES = ("scikit-learn", "xgboost", "xgboost-cpu", "numpy", "scipy", "pandas")
 
 
@@ -136,7 +135,7 @@ class TrtrCache:
 
     @classmethod
     def from_env(cls) -> TrtrCache:
-        return cls(os.environ.get(CACHE_ENV) or None)
+        return cls(os.environ.get(TRTR_CACHE_ENV) or None)
 
     def scores(self, train_x, train_y, test_x, test_y, numeric, classifier, seed) -> tuple[dict, bool]:
         """(TRTR scores, whether they came from the cache)."""

@@ -190,7 +190,6 @@ class Phases:
     def __init__(self, process_started: float) -> None:
         self.process_started = process_started
         self.usage: dict[str, PhaseUsage] = {}
-        self.resettable = True
         self.memory_source = "process-peak-rss"
 
     def startup_done(self) -> None:
@@ -221,7 +220,6 @@ class _Phase:
 
     def __enter__(self) -> None:
         if not reset_resident_peak():
-            self.phases.resettable = False
             self.phases.memory_source = "rusage"  # a mark since process start, not per phase
         self.t0, self.c0 = time.perf_counter(), time.process_time()
 

@@ -121,9 +121,9 @@ class IndependentModel:
         self.rng = np.random.default_rng(seed)
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
-        self.frame = x.assign(**{str(y.name or "target"): y.to_numpy()})
         self.target = str(y.name or "target")
-        self.marginals = {c: self.frame[c].value_counts(normalize=True, sort=False) for c in self.frame.columns}
+        frame = x.assign(**{self.target: y.to_numpy()})
+        self.marginals = {c: frame[c].value_counts(normalize=True, sort=False) for c in frame.columns}
 
     def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]:
         drawn = pd.DataFrame(

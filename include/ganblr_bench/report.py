@@ -254,24 +254,35 @@ LADDER = ("tstr_accuracy", "tstr_macro_f1", "tstr_roc_auc", "column_pair_trends"
 _CEILING = {"tstr_accuracy": "trtr_accuracy", "tstr_macro_f1": "trtr_macro_f1", "tstr_roc_auc": "trtr_roc_auc"}
 
 
+def _ceiling(report: Report, dataset: str, model: str, key: str) -> float | None:
+    """The real data's figure for ``model``: its own TRTR (its feature view's); 1 for fidelity."""
+    return report.stat(dataset, model, _CEILING[key]).mean if key in _CEILING else 1.0
+
+
+def share_of_the_way(report: Report, dataset: str, model: str, key: str) -> float | None:
+    """How far ``model`` gets from the floor (the independent reference) to the real data, 0 to 1."""
+    value, floor = report.stat(dataset, model, key).mean, report.stat(dataset, "independent", key).mean
+    top = _ceiling(report, dataset, model, key)
+    if value is None or floor is None or top is None or top - floor <= 1e-9:
+        return None
+    return (value - floor) / (top - floor)
+
+
 def ladder_rows(report: Report, dataset: str) -> list[list[str]]:
     """Each quality figure per model, between the floor (the independent reference) and the real data
     (the model's own TRTR, its feature view's; 1 for fidelity), with the share of that way each model covers."""
     rows = []
     for key in LADDER:
         metric = metrics.get(key)
-        floor = report.stat(dataset, "independent", key).mean
-        ceiling = report.stat(dataset, "ganblr", _CEILING[key]).mean if key in _CEILING else 1.0
-        if floor is None and all(report.stat(dataset, m, key).mean is None for m in report.models):
+        if all(report.stat(dataset, m, key).mean is None for m in ["independent", *report.models]):
             continue
-        row = [metric.label, metric.show(ceiling)]
+        row = [metric.label, metric.show(_ceiling(report, dataset, "independent", key))]  # the references' view
         for model in report.models:
-            value = report.stat(dataset, model, key).mean
-            top = report.stat(dataset, model, _CEILING[key]).mean if key in _CEILING else 1.0  # its own feature view
-            share = ""
-            if value is not None and floor is not None and top is not None and top - floor > 1e-9:
-                share = f" ({100 * (value - floor) / (top - floor):.0f} %)"
-            row.append(metric.show(value) + share)
+            share = share_of_the_way(report, dataset, model, key)
+            row.append(
+                metric.show(report.stat(dataset, model, key).mean)
+                + ("" if share is None else f" ({100 * share:.0f} %)")
+            )
         rows.append(row)
     return rows
 
@@ -291,11 +302,10 @@ def ladder_sentences(report: Report, dataset: str) -> list[str]:
     floor = report.stat(dataset, "independent", "tstr_accuracy").mean
     out = []
     for model in UNDER_TEST:
-        value = report.stat(dataset, model, "tstr_accuracy").mean
-        ceiling = report.stat(dataset, model, "trtr_accuracy").mean  # its own feature view's
-        if value is None or floor is None or ceiling is None or ceiling - floor <= 1e-9:
+        share = share_of_the_way(report, dataset, model, "tstr_accuracy")
+        if share is None:
             continue
-        share = (value - floor) / (ceiling - floor)
+        ceiling = _ceiling(report, dataset, model, "tstr_accuracy")
         out.append(
             f"{MODEL_LABELS[model]} covers {100 * share:.0f} % of the way from the floor "
             f"(independent columns, TSTR {floor:.3f}) to the real data (TRTR {ceiling:.3f})"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import database, metrics, migrate
+from . import cores, database, metrics, migrate
 from .contract import ContractError, JobResult, RunInfo, parse_result, parse_run
 from .rundir import Batch, collect, content_sha256, write_json_atomic
 
@@ -112,8 +112,8 @@ def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str)
     }
 
 
-def _cpu_list(cores: list[int] | None) -> str | None:
-    return ",".join(str(c) for c in cores) if cores else None
+def _cpu_list(held: list[int] | None) -> str | None:
+    return cores.format_cpu_list(held) if held else None
 
 
 def _insert(table: str, row: dict[str, Any], suffix: str = "") -> str:
