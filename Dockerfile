@@ -82,13 +82,3 @@ USER bench
 WORKDIR /home/bench
 ENTRYPOINT ["ganblr-bench"]
 CMD ["--help"]
-
-# The Airflow image: the official one, extended with requirements-airflow.lock (hash-locked) and
-# this package's core (no model stack: models run in the bench image). docker-compose.yml builds
-# it with `target: airflow`; the bench image above is built with --target bench.
-FROM apache/airflow:3.3.2-python3.11 AS airflow
-COPY requirements-airflow.lock /tmp/requirements-airflow.lock
-RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements-airflow.lock
-COPY pyproject.toml README.md /opt/ganblr-bench/src/
-COPY include/ /opt/ganblr-bench/src/include/
-RUN pip install --no-cache-dir --no-deps /opt/ganblr-bench/src

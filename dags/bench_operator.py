@@ -5,7 +5,8 @@ and failures another try cannot fix marked as final.
 ``pids_limit``, ``read_only``, ``tmpfs``, ``memswap_limit``). With ``cores``, the task first leases that
 many cores of the engine's host (``backends.pinned``: no two running jobs share a core; it waits while
 too few are free) and starts the container on them (``cpuset_cpus`` and an equal ``nano_cpus`` quota);
-``placement.json`` in ``job_folder`` records them. A container that exits with one of
+``placement.json`` in ``job_folder`` records them. A retry first removes what an earlier try of the same
+job left running (a worker killed mid-job leaves its container computing). A container that exits with one of
 ``backends.DETERMINISTIC_EXITS`` fails the task without a retry; any other failure (the engine, a crash
 outside the job) is retried as configured. Not a DAG file: the DAG folder's .airflowignore keeps the
 processor from parsing it.
@@ -53,10 +54,14 @@ class BenchDockerOperator(DockerOperator):
         return _WithHostConfigExtras(self.hook.api_client, self.host_config_extras)
 
     def execute(self, context):
+        labels = self.labels or {}
+        job = labels.get(backends.JOB_LABEL) or self.task_id
+        if labels.get(backends.RUN_LABEL):
+            for name in backends.remove_earlier_tries(self.hook.api_client, labels[backends.RUN_LABEL], job):
+                print(f"{job}: removed {name}, left running by an earlier try")
         if not self.cores:
             return self._run(context)
         engine = self.hook.api_client.info()
-        job = (self.labels or {}).get(backends.JOB_LABEL) or self.task_id
         with backends.pinned(
             Path(self.job_folder) if self.job_folder else None,
             job,

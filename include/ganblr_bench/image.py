@@ -20,7 +20,7 @@ from pathlib import Path
 from .contract import ImageFacts
 
 REPOSITORY = "ganblr-bench"
-TARGET = "bench"  # the Dockerfile's benchmark stage; "airflow" is the other
+TARGET = "bench"  # the Dockerfile's benchmark stage (the Airflow image has its own: docker/airflow.Dockerfile)
 _INPUTS = (
     "Dockerfile",
     ".dockerignore",

@@ -1,0 +1,214 @@
+"""docker compose up, for real: the LocalExecutor stack and the Celery stack from docker-compose.yml, on the
+real engine, set up exactly as the README's compose section says (scripts/compose-env.sh, then
+scripts/compose-images.sh where images cannot be pulled, then ``docker compose up -d --wait``). Each stack runs
+a real benchmark triggered through the REST API, is read from PostgreSQL, through the page and the CLI inside a
+container, and is torn down with its volumes. The Celery stack loses a worker in the middle of a job."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.parse
+
+import pytest
+from compose_stack import ComposeStack
+from jobs import ARTIFACTS
+
+from ganblr_bench import rundir
+
+pytestmark = [pytest.mark.docker, pytest.mark.compose]
+
+# Small and real: Breast Cancer ships inside scikit-learn, so a stack with no network has its data.
+SMALL = {
+    "models": ["ganblr", "ganblr++"],
+    "datasets": ["breast-cancer"],
+    "seeds": [0],
+    "epochs": 1,
+    "classifiers": ["lr"],
+    "references": False,
+    "row_limit": 300,
+}
+
+
+def _chromium_dom(html: str, folder, shot) -> str:
+    page = folder / "page.html"
+    page.write_text(html)
+    cmd = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        f"--user-data-dir={folder / 'profile'}",
+        "--window-size=1400,2200",
+    ]
+    dom = subprocess.run(cmd + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    subprocess.run(cmd + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    return dom
+
+
+def _recorded(stack: ComposeStack, run_id: str) -> list[list[str]]:
+    return stack.sql(
+        "SELECT job, status, count(*) OVER (PARTITION BY job), coalesce(placement->>'worker', '') "
+        "FROM bench.job_results WHERE run_id = :'run' ORDER BY job",
+        f"run={run_id}",
+    )
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory):
+    stack = ComposeStack(tmp_path_factory.mktemp("compose-local"), "gbb-ci-local", celery=False)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark_end_to_end(local_stack, tmp_path):
+    stack = local_stack
+    # The nightly DAG is unpaused at creation and its first scheduled run starts without a click.
+    scheduled = stack.wait_for(
+        lambda: [
+            r for r in stack.get("/api/v2/dags/ganblr_benchmark/dagRuns")["dag_runs"] if r["run_type"] == "scheduled"
+        ],
+        180,
+        "the first scheduled run",
+    )[0]
+    # It is the full nightly matrix (hours here): ops stop it the documented way, and it ends failed.
+    code, _ = stack.request(
+        "PATCH", f"/api/v2/dags/ganblr_benchmark/dagRuns/{scheduled['dag_run_id']}", {"state": "failed"}
+    )
+    assert code == 200
+
+    code, body = stack.trigger(SMALL)
+    assert code == 200, body
+    run = stack.wait_run(body["dag_run_id"], 900)
+    tis = {(t["task_id"], t["map_index"]): t for t in stack.task_instances(run["dag_run_id"])}
+    assert run["state"] == "success", {k: t["state"] for k, t in tis.items()}
+    run_id = run["dag_run_id"]
+
+    # Jobs ran as sibling containers of the host's engine; their results are on the host, owned by AIRFLOW_UID.
+    folder = stack.results / rundir.run_key(run_id)
+    results = sorted(folder.glob("*/result.json"))
+    assert [p.parent.name for p in results] == ["ganblr-breast-cancer-s0", "ganblrpp-breast-cancer-s0"]
+    for path in results:
+        result = json.loads(path.read_text())
+        assert result["status"] == "ok" and result["environment"]["in_container"] is True
+        assert path.stat().st_uid == int(stack.settings["AIRFLOW_UID"])
+    # Recorded once each by the metrics role (not the superuser), readable by the reader role.
+    assert [r[:3] for r in _recorded(stack, run_id)] == [
+        ["ganblr-breast-cancer-s0", "ok", "1"],
+        ["ganblrpp-breast-cancer-s0", "ok", "1"],
+    ]
+    owner = stack.sql(
+        "SELECT r.rolname, r.rolsuper, r.rolcreaterole FROM pg_database d JOIN pg_roles r "
+        "ON r.oid = d.datdba WHERE d.datname = 'ganblr_bench'"
+    )
+    assert owner == [["ganblr_bench", "f", "f"]]
+    # The CLI inside a container reads the same database (GANBLR_BENCH_DSN), not an empty embedded one.
+    cli = stack.exec("airflow-scheduler", "ganblr-bench", "results")
+    assert cli.returncode == 0 and "GANBLR" in cli.stdout and "breast-cancer" in cli.stdout, cli.stderr
+    git = stack.sql("SELECT git_sha FROM bench.runs WHERE run_id = :'run'", f"run={run_id}")
+    assert len(git[0][0]) == 40  # the commit of the mounted project
+
+    # The page: refused without a session, served with one (the reader role finds the latest run).
+    code, _ = stack.page("/ganblr-bench/", auth=False)
+    assert code in (401, 403)
+    code, page = stack.page("/ganblr-bench/")
+    assert code == 200 and "GANBLR vs GANBLR++" in page
+    assert stack.settings["GANBLR_BENCH_DB_PASSWORD"] not in page and "postgresql://" not in page
+    shot = ARTIFACTS / "compose-local-page.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dom = _chromium_dom(page, tmp_path, shot)
+    assert "GANBLR vs GANBLR++" in dom and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Secure by default: the api-server is published on 127.0.0.1 only; the socket only where jobs start.
+    ports = stack.compose("port", "airflow-apiserver", "8080").stdout.strip()
+    assert ports.startswith("127.0.0.1:")
+    for service, has_socket in (
+        ("airflow-scheduler", True),
+        ("airflow-dag-processor", False),
+        ("airflow-apiserver", False),
+        ("airflow-triggerer", False),
+    ):
+        probe = stack.exec(service, "test", "-S", "/var/run/docker.sock")
+        assert (probe.returncode == 0) is has_socket, service
+
+
+@pytest.fixture(scope="module")
+def celery_stack(tmp_path_factory, request):
+    stack = ComposeStack(
+        tmp_path_factory.mktemp("compose-celery"),
+        "gbb-ci-celery",
+        celery=True,
+        # CI's shorter wait for a dead worker's task (300 s by default), two task slots per worker so that
+        # the matrix spreads over both, and no nightly run in the way.
+        extra={
+            "AIRFLOW_TASK_HEARTBEAT_TIMEOUT_S": "60",
+            "AIRFLOW_WORKER_CONCURRENCY": "2",
+            "GANBLR_BENCH_SCHEDULE": "none",
+        },
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_celery_stack_spreads_jobs_over_two_workers_and_loses_nothing_when_one_is_killed(celery_stack):
+    stack = celery_stack
+    workers = stack.containers("airflow-worker")
+    assert len(workers) == 2
+    conf = SMALL | {"seeds": [0, 1], "references": True, "model_overrides": {"ganblr++": {"epochs": 15}}}
+    code, body = stack.trigger(conf)
+    assert code == 200, body
+    run_id = body["dag_run_id"]
+
+    # Kill the worker running a GANBLR++ job once its container is computing: the engine keeps that container
+    # running, orphaned; the scheduler fails the silent task after the heartbeat timeout and retries it.
+    def victim():
+        for ti in stack.mapped_instances(run_id, "ganblrpp.run"):
+            if ti["state"] == "running" and ti["hostname"]:
+                job = f"ganblrpp-breast-cancer-s{ti['map_index']}"
+                started = subprocess.run(
+                    ["docker", "ps", "-q", "--filter", f"label=io.ganblr-bench.job={job}"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                if started:
+                    return ti, job
+        return None
+
+    ti, job = stack.wait_for(victim, 600, "a running GANBLR++ job")
+    killed = next(c for c in workers if c.startswith(ti["hostname"]))
+    subprocess.run(["docker", "kill", killed], check=True, capture_output=True)
+    survivor = next(c for c in workers if c != killed)[:12]
+
+    run = stack.wait_run(run_id, 1500)
+    assert run["state"] == "success", stack.task_instances(run_id)
+    retried = next(t for t in stack.mapped_instances(run_id, "ganblrpp.run") if t["map_index"] == ti["map_index"])
+    assert retried["try_number"] == 2 and retried["hostname"] == survivor
+
+    # Every planned job recorded once, none lost, none twice; the retried job by the surviving worker.
+    planned = [p.parent.name for p in (stack.results / rundir.run_key(run_id)).glob("*/spec.json")]
+    assert len(planned) == 8
+    rows = _recorded(stack, run_id)
+    assert sorted(r[0] for r in rows) == sorted(planned) and all(r[1:3] == ["ok", "1"] for r in rows)
+    by_job = {r[0]: r[3] for r in rows}
+    assert by_job[job] == survivor
+    assert len(set(by_job.values())) == 2  # the matrix was spread over both workers
+    # The orphaned container of the killed try was removed before the retry leased its cores.
+    leftover = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=io.ganblr-bench.run={rundir.run_key(run_id)}"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert leftover == []
+    quoted = urllib.parse.quote(run_id, safe="")
+    log = stack.get(
+        f"/api/v2/dags/ganblr_benchmark/dagRuns/{quoted}/taskInstances/ganblrpp.run/logs/2?map_index={ti['map_index']}"
+    )
+    assert "left running by an earlier try" in json.dumps(log)
