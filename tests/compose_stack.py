@@ -72,13 +72,25 @@ class ComposeStack(AirflowStack):
         done = self.compose("logs", "--tail", "40", check=False, timeout=120)
         return done.stdout[-12000:] + done.stderr[-2000:]
 
-    def exec(self, service: str, *cmd: str, timeout: int = 120) -> subprocess.CompletedProcess:
-        return self.compose("exec", "-T", service, *cmd, timeout=timeout, check=False)
+    def exec(
+        self, service: str, *cmd: str, stdin: str | None = None, timeout: int = 120
+    ) -> subprocess.CompletedProcess:
+        cmd_ = ["docker", "compose", "--project-name", self.project, "--env-file", str(self.env_file), "exec", "-T"]
+        return subprocess.run(
+            [*cmd_, service, *cmd],
+            cwd=ROOT,
+            env=_clean_env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def sql(self, query: str, *params: str) -> list[list[str]]:
-        """Rows of a query on the metrics database, run inside the postgres service (it is not published)."""
+        """Rows of a query on the metrics database, run inside the postgres service (it is not published).
+        ``params`` are psql variables (``name=value``), quoted by psql where the query says :'name'."""
         args = [a for p in params for a in ("-v", p)]
-        done = self.exec("postgres", "psql", "-U", "postgres", "-d", "ganblr_bench", "-AtF", "\t", *args, "-c", query)
+        done = self.exec("postgres", "psql", "-U", "postgres", "-d", "ganblr_bench", "-AtF", "\t", *args, stdin=query)
         if done.returncode != 0:
             raise RuntimeError(done.stderr)
         return [line.split("\t") for line in done.stdout.splitlines() if line]
