@@ -91,7 +91,7 @@ class ComposeStack(AirflowStack):
         ``params`` are psql variables (``name=value``), quoted by psql where the query says :'name'."""
         args = [a for p in params for a in ("-v", p)]
         done = self.exec("postgres", "psql", "-U", "postgres", "-d", "ganblr_bench", "-AtF", "\t", *args, stdin=query)
-        if done.returncode != 0:
+        if done.returncode != 0 or "ERROR:" in done.stderr:  # compose exec's exit code may not reach us
             raise RuntimeError(done.stderr)
         return [line.split("\t") for line in done.stdout.splitlines() if line]
 

@@ -109,7 +109,7 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     assert owner == [["ganblr_bench", "f", "f"]]
     # The CLI inside a container reads the same database (GANBLR_BENCH_DSN), not an empty embedded one.
     cli = stack.exec("airflow-scheduler", "ganblr-bench", "results")
-    assert cli.returncode == 0 and "GANBLR" in cli.stdout and "breast-cancer" in cli.stdout, cli.stderr
+    assert "GANBLR" in cli.stdout and "breast-cancer" in cli.stdout and "no runs" not in cli.stdout, cli.stderr
     git = stack.sql("SELECT git_sha FROM bench.runs WHERE run_id = :'run'", f"run={run_id}")
     assert len(git[0][0]) == 40  # the commit of the mounted project
 
@@ -133,8 +133,9 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
         ("airflow-apiserver", False),
         ("airflow-triggerer", False),
     ):
-        probe = stack.exec(service, "test", "-S", "/var/run/docker.sock")
-        assert (probe.returncode == 0) is has_socket, service
+        # (compose exec's exit code does not reach us from this engine, 20.10: read the answer instead)
+        probe = stack.exec(service, "sh", "-c", "test -S /var/run/docker.sock && echo socket || echo none")
+        assert probe.stdout.strip() == ("socket" if has_socket else "none"), (service, probe.stderr)
 
 
 @pytest.fixture(scope="module")
