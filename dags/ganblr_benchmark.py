@@ -150,7 +150,7 @@ def ganblr_benchmark():
         for stack in dict.fromkeys(plan.stacks.values()):
             try:
                 facts = image.ensure(
-                    _docker_client(), CONF.build_context, force=force, build_args=image.stack_args(stack)
+                    _docker_client(), CONF.build_context, force=force, build_args=image.stack_args(stack), say=print
                 ).facts
             except image.ImageError as err:
                 if stack == "locked":
@@ -167,7 +167,7 @@ def ganblr_benchmark():
         @task(task_id="jobs")
         def container_requests(planned: dict, built: dict) -> list[dict]:
             images = {s: f["ref"] for s, f in built.items()}
-            return backends.container_requests(RunPlan(**planned), model, images, SITE)
+            return backends.container_requests(RunPlan(**planned), model, images, SITE, CONF.heartbeat_s)
 
         return BenchDockerOperator.partial(
             task_id="run",

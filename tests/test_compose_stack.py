@@ -58,7 +58,9 @@ def _recorded(stack: ComposeStack, run_id: str) -> list[list[str]]:
 
 @pytest.fixture
 def local_stack(tmp_path_factory):
-    stack = ComposeStack(tmp_path_factory.mktemp("compose-local"), "gbb-ci-local", celery=False)
+    stack = ComposeStack(
+        tmp_path_factory.mktemp("compose-local"), "gbb-ci-local", celery=False, extra={"GANBLR_BENCH_HEARTBEAT_S": "1"}
+    )
     try:
         stack.start()
         yield stack
@@ -82,8 +84,20 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     )
     assert code == 200
 
-    code, body = stack.trigger(SMALL)
+    code, body = stack.trigger(SMALL | {"model_overrides": {"ganblr++": {"epochs": 8}}})
     assert code == 200, body
+    # While the GANBLR++ job fits, its task log already shows its phases and heartbeats (streamed from the
+    # container as they come).
+    quoted = urllib.parse.quote(body["dag_run_id"], safe="")
+    log_path = f"/api/v2/dags/ganblr_benchmark/dagRuns/{quoted}/taskInstances/ganblrpp.run/logs/1?map_index=0"
+
+    def live_log():
+        tis = stack.mapped_instances(body["dag_run_id"], "ganblrpp.run")
+        text = json.dumps(stack.get(log_path)) if tis and tis[0]["state"] == "running" else ""
+        return text if "fit started" in text and "heartbeat: fit" in text else None
+
+    live = stack.wait_for(live_log, 600, "the running job's phase lines and heartbeats in its task log")
+    assert "load done after" in live and "MiB" in live
     run = stack.wait_run(body["dag_run_id"], 900)
     tis = {(t["task_id"], t["map_index"]): t for t in stack.task_instances(run["dag_run_id"])}
     assert run["state"] == "success", {k: t["state"] for k, t in tis.items()}

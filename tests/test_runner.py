@@ -18,7 +18,7 @@ def test_cli_runs_a_model_on_adult_and_writes_a_complete_result(tmp_path, model)
     assert_complete(result)
     assert result.resources.memory_source == "process-peak-rss"  # per phase, the process's
     assert result.resources.job_memory_source == "rusage"  # not our container: the process's peak
-    assert out.strip().startswith(f"{result.job}: ok startup=")
+    assert out.strip().splitlines()[-1].startswith(f"{result.job}: ok startup=")  # after the phase lines
     sample = pd.read_csv(tmp_path / "out" / "synthetic.csv")
     assert len(sample) == result.dataset.train_rows and sample.shape[1] == 15
     if model == "ganblr++":

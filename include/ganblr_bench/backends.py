@@ -13,11 +13,13 @@ import contextlib
 import os
 import socket
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import cores, rundir
 from .contract import IMAGE_ENV, TRTR_CACHE_ENV, Placement, RunPlan, load_spec
+from .heartbeat import DEFAULT_EVERY_S, HEARTBEAT_ENV
 
 CONTAINER_JOB, CONTAINER_CACHE, CONTAINER_TRTR = "/job", "/data/cache", "/data/trtr"
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
@@ -114,7 +116,9 @@ def docker_pinning(held: list[int]) -> dict:
     return {"cpuset_cpus": cores.format_cpu_list(held), "nano_cpus": len(held) * 10**9}
 
 
-def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: DockerSite) -> list[dict]:
+def container_requests(
+    plan: RunPlan, model: str, images: dict[str, str], site: DockerSite, heartbeat_s: float = DEFAULT_EVERY_S
+) -> list[dict]:
     """Per job of ``model``: the container to start (image by the job's stack, command, name, labels, limit).
 
     A job sees its own folder (read-write) and the dataset cache (read-only), nothing else of the results.
@@ -148,7 +152,7 @@ def container_requests(plan: RunPlan, model: str, images: dict[str, str], site: 
                 "container_name": f"gbb-{plan.key[:60]}-{job}-try{{{{ ti.try_number }}}}",
                 "labels": {RUN_LABEL: plan.key, JOB_LABEL: job},
                 "mem_limit": plan.memory_limits[model],
-                "environment": {IMAGE_ENV: ref, TRTR_CACHE_ENV: CONTAINER_TRTR},
+                "environment": {IMAGE_ENV: ref, TRTR_CACHE_ENV: CONTAINER_TRTR, HEARTBEAT_ENV: f"{heartbeat_s:g}"},
                 "cores": plan.cores.get(model, 1),
                 "job_folder": str(Path(plan.folder) / job),
             }
@@ -213,7 +217,17 @@ def settle_containers(connect, folder: Path, key: str) -> list[str]:
 
 # What a job process inherits: the basics and the numeric libraries' settings (they change results),
 # never the scheduler's secrets (database passwords, tokens).
-PROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
+PROCESS_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "TF_ENABLE_ONEDNN_OPTS",
+    HEARTBEAT_ENV,
+)
 PROCESS_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_")
 
 
@@ -232,25 +246,45 @@ def run_process(job_folder: Path, runner: str, cache: Path, timeout_s: float) ->
     env = process_env(cache) | {TRTR_CACHE_ENV: str(rundir.trtr_cache(job.parent.parent))}
     try:
         with pinned(job, job.name, spec.cores, None, socket.gethostname(), f"local-{socket.gethostname()}") as held:
-            proc = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=timeout_s,
-                preexec_fn=lambda: os.sched_setaffinity(0, held),
-            )
+            returncode, tail = _stream(command, env, timeout_s, lambda: os.sched_setaffinity(0, held))
     except subprocess.TimeoutExpired:  # the process was killed: a timeout, not a crash
         rundir.complete_missing(
             job.parent, job.name, "timeout", f"the job ran past its task's {timeout_s:g} s and was stopped"
         )
         raise JobFailed(f"job {job.name} timed out after {timeout_s:g} s", retryable=False) from None
-    print(proc.stdout[-4000:], proc.stderr[-4000:])
     wrote_its_own = rundir.has_result(job)
     if not wrote_its_own:
-        status, error = rundir.classify_exit(False, proc.returncode, proc.stderr)
+        status, error = rundir.classify_exit(False, returncode, tail)
         rundir.complete_missing(job.parent, job.name, status, error)
-    if proc.returncode != 0:
-        retryable = not wrote_its_own and proc.returncode not in DETERMINISTIC_EXITS
-        raise JobFailed(f"job {job.name} did not succeed (exit code {proc.returncode}); see result.json", retryable)
+    if returncode != 0:
+        retryable = not wrote_its_own and returncode not in DETERMINISTIC_EXITS
+        raise JobFailed(f"job {job.name} did not succeed (exit code {returncode}); see result.json", retryable)
     return job.name
+
+
+def _stream(command: list[str], env: dict[str, str], timeout_s: float, preexec) -> tuple[int, str]:
+    """Run the job, printing its output line by line as it comes (its phases and heartbeats reach the task log
+    live); return its exit code and the last of its output. Kills it and raises TimeoutExpired after
+    ``timeout_s``."""
+    tail: list[str] = []
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, preexec_fn=preexec
+    ) as proc:
+
+        def relay() -> None:
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                tail.append(line)
+                del tail[:-50]
+
+        reader = threading.Thread(target=relay, daemon=True)
+        reader.start()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            reader.join(timeout=10)
+    return proc.returncode, "".join(tail)

@@ -276,7 +276,9 @@ class Placement(Strict):
     waited_s: NonNegative = Field(description="seconds waited for free cores")
     peers: Count = Field(description="other jobs that held cores on the host while this one ran")
     host: str | None = None
-    worker: str | None = Field(None, description="the host name of the process that leased the cores (an Airflow worker)")
+    worker: str | None = Field(
+        None, description="the host name of the process that leased the cores (an Airflow worker)"
+    )
 
 
 class JobResult(Strict):

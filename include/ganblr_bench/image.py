@@ -81,8 +81,9 @@ class Built:
     log_tail: list[str]
 
 
-def ensure(client, context: Path, force: bool = False, build_args: dict[str, str] | None = None) -> Built:
-    """Build the image unless a tag for these inputs exists (or ``force``); return its facts."""
+def ensure(client, context: Path, force: bool = False, build_args: dict[str, str] | None = None, say=None) -> Built:
+    """Build the image unless a tag for these inputs exists (or ``force``); return its facts. ``say`` (e.g.
+    ``print``) hears each build step as it starts, so a long build shows where it is."""
     fingerprint = inputs_hash(context, build_args)
     ref = f"{REPOSITORY}:inputs-{fingerprint[:16]}"
     if not force:
@@ -105,6 +106,8 @@ def ensure(client, context: Path, force: bool = False, build_args: dict[str, str
             raise ImageError(f"docker build of {ref} failed: {chunk['error'].strip()}\n" + "".join(lines[-20:]))
         if "stream" in chunk:
             lines.append(chunk["stream"])
+            if say is not None and chunk["stream"].startswith("Step "):
+                say(f"build {time.perf_counter() - started:6.1f} s: {chunk['stream'].strip()[:160]}")
     seconds = round(time.perf_counter() - started, 2)
     digest = _image_id(client, ref)
     if not digest:

@@ -132,15 +132,24 @@ STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
-def resident_peak() -> int | None:
-    """The process's resident-set high-water mark in bytes (VmHWM), or None where /proc has none."""
+def _status_bytes(field: str) -> int | None:
     try:
         for line in STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def resident_peak() -> int | None:
+    """The process's resident-set high-water mark in bytes (VmHWM), or None where /proc has none."""
+    return _status_bytes("VmHWM:")
+
+
+def resident_now() -> int | None:
+    """The process's resident set now in bytes (VmRSS), or None where /proc has none."""
+    return _status_bytes("VmRSS:")
 
 
 def reset_resident_peak() -> bool:

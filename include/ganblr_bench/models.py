@@ -55,9 +55,10 @@ def _import_models():
 
 
 @contextlib.contextmanager
-def _quiet():
-    # ganblr prints progress bars even when told verbose=0; keep job logs readable.
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+def _quiet(stdout=None):
+    # ganblr prints progress bars even when told verbose=0; keep job logs readable. ``stdout``: where its
+    # output goes instead of nowhere (the heartbeat's epoch reader).
+    with contextlib.redirect_stdout(stdout or io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
 
 
@@ -66,6 +67,11 @@ class _Adapter:
         self.fit_args = dict(k=k, epochs=epochs, batch_size=batch_size, warmup_epochs=warmup_epochs, verbose=0)
         self.columns: list[str] = []
         self.target = "target"
+        self.epoch_sink = None
+
+    def report_epochs_to(self, sink) -> None:
+        """Have ganblr print its "Epoch i/n" lines (verbose=2: a line per epoch, no per-step bars) into ``sink``."""
+        self.epoch_sink, self.fit_args["verbose"] = sink, 2
 
     def _frames(self, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
         x = pd.DataFrame(rows[:, :-1], columns=self.columns)
@@ -81,7 +87,7 @@ class GanblrModel(_Adapter):
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
         self.columns, self.target = list(x.columns), y.name or "target"
-        with _quiet():
+        with _quiet(self.epoch_sink):
             self.model.fit(x.to_numpy(dtype=object), y.to_numpy(dtype=object), **self.fit_args)
 
     def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -103,7 +109,7 @@ class GanblrPPModel(_Adapter):
         positions = [self.columns.index(c) for c in self.numeric]
         ganblr, ganblrpp = _import_models()
         self.model = ganblrpp(numerical_columns=positions, random_state=self.seed) if positions else ganblr()
-        with _quiet():
+        with _quiet(self.epoch_sink):
             self.model.fit(x.to_numpy(dtype=object, copy=True), y.to_numpy(dtype=object), **self.fit_args)
 
     def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]:

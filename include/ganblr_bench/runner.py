@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, measure, metrics
+from . import __version__, heartbeat, measure, metrics
 from .contract import IMAGE_ENV, UNDER_TEST, DatasetFacts, Environment, JobResult, JobSpec, Score, Timings
+from .heartbeat import Heartbeat
 from .rundir import RESULT_FILE, SYNTHETIC_FILE, retire_result, write_json_atomic
 
 _PACKAGES = (
@@ -101,28 +102,32 @@ class _Progress:
     artifacts: dict[str, str] = field(default_factory=dict)
 
 
-def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: measure.Phases) -> None:
-    """Load, fit, sample, write the sample, evaluate: filling ``progress`` as each phase ends."""
-    loading = time.perf_counter()
-    from . import datasets, evaluate, models, quality
+def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: measure.Phases, beat: Heartbeat) -> None:
+    """Load, fit, sample, write the sample, evaluate: filling ``progress`` as each phase ends, saying so in
+    the log (``beat`` announces each phase outside its measured block)."""
+    with beat.phase_of("load"):
+        loading = time.perf_counter()
+        from . import datasets, evaluate, models, quality
 
-    prepared = datasets.prepare(
-        spec.dataset,
-        seed=spec.seed,
-        model=spec.model,
-        row_limit=spec.row_limit,
-        test_fraction=spec.test_fraction,
-        discretise_bins=spec.discretise_bins,
-        numeric_columns=spec.params.numeric_columns,
-    )
-    models.seed_everything(spec.seed, tensorflow=spec.model in UNDER_TEST)
-    generator = models.build(
-        spec.model,
-        seed=spec.seed,
-        numeric_columns=prepared.numeric_columns,
-        **spec.params.model_dump(exclude={"numeric_columns"}),
-    )
-    progress.timings["load_s"] = round(time.perf_counter() - loading, 4)
+        prepared = datasets.prepare(
+            spec.dataset,
+            seed=spec.seed,
+            model=spec.model,
+            row_limit=spec.row_limit,
+            test_fraction=spec.test_fraction,
+            discretise_bins=spec.discretise_bins,
+            numeric_columns=spec.params.numeric_columns,
+        )
+        models.seed_everything(spec.seed, tensorflow=spec.model in UNDER_TEST)
+        generator = models.build(
+            spec.model,
+            seed=spec.seed,
+            numeric_columns=prepared.numeric_columns,
+            **spec.params.model_dump(exclude={"numeric_columns"}),
+        )
+        if beat.every > 0 and hasattr(generator, "report_epochs_to"):
+            generator.report_epochs_to(beat.epochs())
+        progress.timings["load_s"] = round(time.perf_counter() - loading, 4)
     phases.startup_done()
     rows = spec.synthetic_rows or len(prepared.train_x)
     progress.facts = DatasetFacts(
@@ -136,15 +141,15 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: measure.Pha
         numeric_columns=prepared.numeric_columns,
         rows_dropped=prepared.rows_dropped,
     )
-    with phases("fit"):
+    with beat.phase_of("fit"), phases("fit"):
         generator.fit(prepared.train_x, prepared.train_y)
-    with phases("sample"):
+    with beat.phase_of("sample"), phases("sample"):
         synthetic_x, synthetic_y = generator.sample(rows)
     target = str(synthetic_y.name)
     synthetic = synthetic_x.assign(**{target: synthetic_y.to_numpy()})
     synthetic.to_csv(out_dir / SYNTHETIC_FILE, index=False)
     progress.artifacts["synthetic"] = SYNTHETIC_FILE
-    with phases("evaluate"):
+    with beat.phase_of("evaluate"), phases("evaluate"):
         progress.scores = evaluate.score(
             synthetic_x,
             synthetic_y,
@@ -248,8 +253,8 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
     deadline = Deadline(spec.timeout_s, last_resort=last_resort)
     status, error = "ok", None
     try:
-        with deadline:
-            _work(spec, out_dir, progress, phases)
+        with deadline, Heartbeat(spec.name, heartbeat.every_from_env(os.environ)) as beat:
+            _work(spec, out_dir, progress, phases, beat)
     except (JobTimeout, Exception) as err:  # a model crash is a result, recorded with its cause
         status, error = _outcome(err, deadline)
     return finish(status, error)

@@ -16,6 +16,7 @@
 | GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written (also kept in the run folder) |
 | GANBLR_BENCH_THRESHOLDS | (trends.Thresholds defaults) | JSON, e.g. {"window": 10, "min_history": 5, "z_threshold": 3.0} |
 | GANBLR_BENCH_NOTIFIER | none | "module:attribute": an Airflow notifier (or list of them) called when a run fails |
+| GANBLR_BENCH_HEARTBEAT_S | 30 | seconds between a running job's heartbeat lines in its log (0: phase lines only) |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import heartbeat
 from .contract import BACKENDS
 from .sources import cache_dir
 
@@ -48,6 +50,7 @@ class Settings:
     reports_root: Path
     thresholds: dict
     notifier: str | None
+    heartbeat_s: float = heartbeat.DEFAULT_EVERY_S
 
 
 def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
@@ -75,7 +78,15 @@ def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
         reports_root=Path(env.get("GANBLR_BENCH_REPORTS") or "var/reports").resolve(),
         thresholds=_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")),
         notifier=env.get("GANBLR_BENCH_NOTIFIER") or None,
+        heartbeat_s=_heartbeat(env),
     )
+
+
+def _heartbeat(env) -> float:
+    try:
+        return heartbeat.every_from_env(env)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
 
 
 def _seconds(env, name: str, default: str) -> float:
