@@ -96,3 +96,20 @@ def test_a_fall_in_fidelity_is_watched_and_context_figures_are_not(warehouse, ru
     assert ("ganblr", "column_pair_trends", "regression") in found
     assert ("ganblr++", "column_pair_trends", "regression") in found
     assert not {f for f in found if f[1] in ("host_load_1m", "peer_jobs", "startup_cpu_s")}
+
+
+def test_one_outlier_night_hides_the_next_regression_from_the_mean_baseline_but_not_from_the_median():
+    history = noisy(20.0, 0.5, 10, seed=4)
+    history[-3] = 32.0  # a noisy neighbour one night: +60 %
+    slowed = 24.5  # then a lasting +22 %
+    assert trends.judge("execution_s", history, slowed, trends.Thresholds(baseline="mean")) is None  # sd inflated
+    found = trends.judge("execution_s", history, slowed, trends.Thresholds(baseline="median"))
+    assert found.verdict == "regression" and trends.Thresholds().baseline == "median"  # the default
+
+
+def test_the_median_baseline_is_the_median_and_the_scaled_mad():
+    centre, spread = trends.centre_and_spread([1.0, 2.0, 3.0, 4.0, 100.0], "median")
+    assert centre == 3.0 and spread == pytest.approx(1.4826 * 1.0)
+    assert trends.centre_and_spread([1.0, 2.0, 3.0], "mean") == (2.0, 1.0)
+    with pytest.raises(ValueError, match="baseline must be one of median, mean"):
+        trends.Thresholds(baseline="mode")

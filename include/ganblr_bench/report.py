@@ -43,8 +43,10 @@ class Report:
     findings: list[dict]
     failures: list[dict]
     versions: dict[str, dict[str, str]]  # stack -> package -> version, from the stack's jobs
-    history: dict[tuple[str, str, str], list[tuple]] = field(default_factory=dict)  # (dataset, model, metric) -> points
-    window: int = trends.Thresholds().window  # runs in the baseline band: the detector's configured window
+    # (dataset, model, metric) -> [(run started at, value, run id)], oldest first
+    history: dict[tuple[str, str, str], list[tuple]] = field(default_factory=dict)
+    regressed: set[tuple[str, str, str, str]] = field(default_factory=set)  # (run id, dataset, model, metric)
+    thresholds: trends.Thresholds = field(default_factory=trends.Thresholds)  # the band is the detector's baseline
     plots: dict[str, bytes] = field(default_factory=dict)  # dataset -> PNG
 
     @property
@@ -93,12 +95,22 @@ def build(
         ),
         failures=views.rows(conn, "SELECT * FROM analytics.failures WHERE run_id = %s ORDER BY job", (run_id,)),
         versions=versions,
-        window=(thresholds or trends.Thresholds()).window,
+        thresholds=thresholds or trends.Thresholds(),
     )
     for point in views.rows(conn, _HISTORY, {"run": run_id, "stack": report.stack, "last": last_runs}):
         report.history.setdefault((point["dataset"], point["model"], point["metric"]), []).append(
-            (point["run_started_at"], point["value"])
+            (point["run_started_at"], point["value"], point["run_id"])
         )
+    shown_runs = sorted({rid for points in report.history.values() for _, _, rid in points})
+    report.regressed = {
+        (r["run_id"], r["dataset"], r["model"], r["metric"])
+        for r in views.rows(
+            conn,
+            "SELECT run_id, dataset, model, metric FROM analytics.regressions "
+            "WHERE verdict = 'regression' AND stack = %s AND run_id = ANY(%s)",
+            (report.stack, shown_runs),
+        )
+    }
     report.plots = {d: _plot(report, d) for d in report.datasets} if plots else {}
     return report
 
@@ -112,9 +124,9 @@ runs AS (
     WHERE started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
     ORDER BY started_at DESC LIMIT %(last)s
 )
-SELECT h.model, h.dataset, h.metric, h.run_started_at, avg(h.value) AS value
+SELECT h.model, h.dataset, h.metric, h.run_id, h.run_started_at, avg(h.value) AS value
 FROM analytics.metric_history h JOIN mine USING (model, dataset, config_hash, stack) JOIN runs USING (run_id)
-GROUP BY h.model, h.dataset, h.metric, h.run_started_at ORDER BY h.run_started_at
+GROUP BY h.model, h.dataset, h.metric, h.run_id, h.run_started_at ORDER BY h.run_started_at
 """
 
 
@@ -321,35 +333,57 @@ def _plot(report: Report, dataset: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     fig, grid = plt.subplots(2, 3, figsize=(13, 6.4), constrained_layout=True)
     axes = list(grid.flat)
     axes[-1].axis("off")
-    window = report.window
+    window, kind = report.thresholds.window, report.thresholds.baseline
+    marked = False
     for ax, key in zip(axes, metrics.TRENDS):
         metric = metrics.get(key)
         for model, colour in zip(MODELS, ("tab:blue", "tab:orange", "tab:gray", "tab:green")):
             points = report.history.get((dataset, model, key), [])
             if not points:
                 continue
-            xs = list(range(len(points)))
-            ys = [v / metric.scale for _, v in points]
+            xs = [when for when, _, _ in points]
+            ys = [v / metric.scale for _, v, _ in points]
             style = "--" if model in REFERENCES else "-"
             ax.plot(xs, ys, style, marker="o", color=colour, label=MODEL_LABELS[model])
-            band = [(i, ys[max(0, i - window) : i]) for i in xs]  # baseline of the points before each one
-            lo = [sum(b) / len(b) - 2 * (_stdev(b) or 0) if b else None for _, b in band]
-            hi = [sum(b) / len(b) + 2 * (_stdev(b) or 0) if b else None for _, b in band]
-            shown = [i for i in xs if lo[i] is not None]
+            # The band: the detector's baseline (its kind and window) of the points before each one, ± 2 spreads.
+            bands = [trends.centre_and_spread(ys[max(0, i - window) : i], kind) if i else None for i in range(len(ys))]
+            shown = [i for i, b in enumerate(bands) if b is not None]
             if shown:
-                ax.fill_between(shown, [lo[i] for i in shown], [hi[i] for i in shown], color=colour, alpha=0.15)
+                lo = [bands[i][0] - 2 * bands[i][1] for i in shown]
+                hi = [bands[i][0] + 2 * bands[i][1] for i in shown]
+                ax.fill_between([xs[i] for i in shown], lo, hi, color=colour, alpha=0.15)
+            flagged = [i for i, (_, _, rid) in enumerate(points) if (rid, dataset, model, key) in report.regressed]
+            if flagged:
+                marked = True
+                ax.scatter(
+                    [xs[i] for i in flagged],
+                    [ys[i] for i in flagged],
+                    s=160,
+                    facecolors="none",
+                    edgecolors="red",
+                    linewidths=2,
+                    zorder=5,
+                    label=None,
+                )
         unit = metric.shown_unit or metric.unit
         ax.set_title(metric.label + ("" if unit == "fraction" else f" ({unit})"))
-        ax.set_xlabel("run (oldest → newest)")
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d\n%H:%M"))
+        ax.tick_params(axis="x", labelsize="small")
+        ax.set_xlabel("run started (UTC)")
         ax.grid(alpha=0.3)
     if axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(loc="best", fontsize="small")
-    fig.suptitle(f"{dataset}: last runs, baseline band = mean ± 2 sd of up to {window} earlier runs")
+    centre = "median ± 2 x 1.4826 MAD" if kind == "median" else "mean ± 2 sd"
+    fig.suptitle(
+        f"{dataset}: last runs; band = {centre} of up to {window} earlier runs"
+        + ("; red rings: regressions the detector flagged" if marked else "")
+    )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)

@@ -14,11 +14,17 @@ successful runs of the series (at least ``min_history`` of them):
 
 - it is worse in the metric's direction (time, memory, CPU: lower is better; accuracy:
   higher is better),
-- by more than ``z_threshold`` baseline standard deviations (the spread is floored at
-  ``min_spread`` x the baseline mean, so a perfectly flat history does not turn noise
-  into alarms), and
+- by more than ``z_threshold`` baseline spreads (the spread is floored at ``min_spread`` x the
+  baseline's centre, so a perfectly flat history does not turn noise into alarms), and
 - by more than the metric's minimum relative change, and by more than its minimum absolute change
   (50 ms for times, 1 MiB for memory: below that a change is noise, however large in percent).
+
+The baseline is ``mean`` (centre the mean, spread the standard deviation) or ``median`` (centre the
+median, spread 1.4826 x the median absolute deviation, which equals the standard deviation for normal
+noise but is not moved by one outlier night: after a single slow night, the mean/sd baseline's inflated
+spread hides the next real regressions; the median/MAD one does not). benchmarks/bench_detector.py
+counts false alarms and misses of both on seeded histories; the numbers behind the default are in
+docs/operations.md.
 
 Both tests must pass, as in continuous-benchmarking tools that pair a statistical
 threshold with a practical one (a z-score over a lookback window, and a percentage
@@ -46,12 +52,28 @@ class Thresholds:
         default_factory=lambda: {m.key: m.min_relative_change for m in metrics.METRICS}
     )
     min_spread: float = 0.01
+    baseline: str = "median"
 
     def __post_init__(self):
         if self.window < 1 or self.min_history < 1 or self.min_history > self.window:
             raise ValueError("need 1 <= min_history <= window")
         if self.z_threshold <= 0 or self.min_spread < 0:
             raise ValueError("z_threshold must be > 0 and min_spread >= 0")
+        if self.baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, not {self.baseline!r}")
+
+
+BASELINES = ("median", "mean")
+MAD_TO_SD = 1.4826  # the median absolute deviation of normal noise times this is its standard deviation
+
+
+def centre_and_spread(values: list[float], kind: str = "median") -> tuple[float, float]:
+    """The baseline of ``values``: (mean, sd) or (median, 1.4826 x MAD). One definition for the detector and
+    the report's band."""
+    if kind == "mean":
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+    centre = statistics.median(values)
+    return centre, MAD_TO_SD * statistics.median(abs(v - centre) for v in values)
 
 
 @dataclass(frozen=True)
@@ -72,8 +94,7 @@ def judge(metric: str, history: list[float], value: float, thresholds: Threshold
     baseline = history[-thresholds.window :]
     if len(baseline) < thresholds.min_history:
         return None
-    mean = statistics.fmean(baseline)
-    stdev = statistics.stdev(baseline) if len(baseline) > 1 else 0.0
+    mean, stdev = centre_and_spread(baseline, thresholds.baseline)  # the centre and spread of that baseline
     spread = max(stdev, abs(mean) * thresholds.min_spread, 1e-12)
     direction = metrics.get(metric).better
     worse_by = (value - mean) if direction == "lower" else (mean - value)  # > 0: worse
