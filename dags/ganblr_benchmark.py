@@ -35,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, TaskGroup, dag, get_current_context, task
+from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
 
 from ganblr_bench import backends, rundir, settings
 from ganblr_bench.contract import MODELS, ImageFacts, RunPlan, model_slug
@@ -46,6 +46,9 @@ CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
 _notifier = settings.load_object(CONF.notifier) if CONF.notifier else None
 NOTIFIERS = [] if _notifier is None else list(_notifier) if isinstance(_notifier, (list, tuple)) else [_notifier]
 METRICS_CONN_ID = "ganblr_bench_metrics"
+# Updated when a run's metrics are recorded: analysts' DAGs schedule on it (schedule=[Asset("ganblr_bench_metrics")]);
+# each event's extra names the run and what was recorded.
+METRICS = Asset("ganblr_bench_metrics")
 SITE = backends.DockerSite(CONF.host_results_root, CONF.host_cache)
 
 # Retrying helps with a Docker daemon hiccup or a database blip, never with bad parameters.
@@ -174,6 +177,7 @@ def ganblr_benchmark():
             docker_conn_id=None,
             docker_url=CONF.docker_url,
             **backends.container_options(SITE),
+            map_index_template="{{ task.labels['" + backends.JOB_LABEL + "'] }}",  # the job's name in the grid
             execution_timeout=timedelta(seconds=CONF.task_timeout_s),
             retries=1,
             retry_delay=timedelta(seconds=30),
@@ -190,10 +194,12 @@ def ganblr_benchmark():
             execution_timeout=timedelta(seconds=CONF.task_timeout_s),
             retries=1,
             retry_delay=timedelta(seconds=30),
+            map_index_template="{{ job }}",  # the job's name in the grid
         )
         def run_process(folder: str) -> str:
             from airflow.sdk.exceptions import AirflowFailException
 
+            get_current_context()["job"] = Path(folder).name
             try:
                 return backends.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
             except backends.JobFailed as err:
@@ -203,7 +209,7 @@ def ganblr_benchmark():
 
         return run_process.expand(folder=job_folders(planned, built))
 
-    @task(**TRANSIENT, trigger_rule="all_done", execution_timeout=timedelta(minutes=30))
+    @task(**TRANSIENT, trigger_rule="all_done", execution_timeout=timedelta(minutes=30), outlets=[METRICS])
     def record(planned: dict) -> dict:
         from ganblr_bench import store
 
@@ -220,6 +226,11 @@ def ganblr_benchmark():
         for problem in outcome.rejected:
             print(f"rejected: {problem}")
         print(f"run {plan.key}: {outcome}")
+        get_current_context()["outlet_events"][METRICS].extra = {
+            "run_id": plan.run_id,
+            "recorded": outcome.recorded,
+            "duplicates": outcome.duplicates,
+        }
         return {"recorded": outcome.recorded, "duplicates": outcome.duplicates, "rejected": len(outcome.rejected)}
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=20))

@@ -29,7 +29,13 @@ if dag is not None:
             "type": t.task_type,
             "callbacks": len(t.on_failure_callback or []),
             "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+            "outlets": [getattr(o, "name", str(o)) for o in (t.outlets or [])],
+            "map_index_template": getattr(t, "map_index_template", None),
         }
+    report["param_form"] = {
+        name: {"section": param.schema.get("section"), "description": param.description}
+        for name, param in ((n, dag.params.get_param(n)) for n in dag.params)
+    }
     for conf in json.loads(sys.argv[2]):
         params = copy.deepcopy(dag.params)
         try:

@@ -103,6 +103,15 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     assert run["state"] == "success", {k: t["state"] for k, t in tis.items()}
     run_id = run["dag_run_id"]
 
+    # The grid names each job; recording updated the metrics Asset, with the run in the event's extra.
+    shown = {
+        t["rendered_map_index"] for g in ("ganblr", "ganblrpp") for t in stack.mapped_instances(run_id, f"{g}.run")
+    }
+    assert shown == {"ganblr-breast-cancer-s0", "ganblrpp-breast-cancer-s0"}
+    events = stack.get("/api/v2/assets/events?limit=20")["asset_events"]
+    mine = [e for e in events if (e.get("extra") or {}).get("run_id") == run_id]
+    assert len(mine) == 1 and mine[0]["extra"]["recorded"] >= 2, events
+
     # Jobs ran as sibling containers of the host's engine; their results are on the host, owned by AIRFLOW_UID.
     folder = stack.results / rundir.run_key(run_id)
     results = sorted(folder.glob("*/result.json"))

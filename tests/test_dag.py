@@ -82,3 +82,21 @@ def test_params_accept_good_confs_and_name_the_bad_field(probe, fault_row):
     for (conf, word), verdict in zip(BAD, results[2:]):
         assert verdict.startswith("ParamValidationError") and word in verdict, (conf, verdict)
     fault_row("bad parameters in the trigger form (Params)", f"{len(BAD)} refused, each naming its field", (0, 0), "-")
+
+
+def test_jobs_show_their_names_in_the_grid_and_recording_updates_the_metrics_asset(probe):
+    tasks = probe["tasks"]
+    for group in ("ganblr", "ganblrpp", "independent", "naive-bayes"):
+        assert tasks[f"{group}.run"]["map_index_template"] == "{{ task.labels['io.ganblr-bench.job'] }}"
+    assert tasks["record"]["outlets"] == ["ganblr_bench_metrics"]
+    assert all(not t["outlets"] for name, t in tasks.items() if name != "record")
+
+
+def test_the_trigger_form_groups_and_describes_every_parameter(probe):
+    from ganblr_bench.params import SECTIONS
+
+    form = probe["param_form"]
+    assert set(form) == {name for names in SECTIONS.values() for name in names}  # no parameter left ungrouped
+    for name, field in form.items():
+        assert field["section"] in SECTIONS and name in SECTIONS[field["section"]], name
+        assert len(field["description"]) > 10, name

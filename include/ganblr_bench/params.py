@@ -163,8 +163,22 @@ def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunPar
     return parse(RunParams, data, source, strict=True)
 
 
+# How the trigger form groups the parameters (Airflow's Param ``section``), in the order a person fills them in.
+SECTIONS = {
+    "What to run": ("models", "references", "datasets", "seeds", "stacks"),
+    "Model settings": ("epochs", "k", "batch_size", "warmup_epochs", "model_overrides"),
+    "Data and evaluation": ("row_limit", "synthetic_rows", "discretise_bins", "classifiers"),
+    "Resources and limits": ("cores_per_job", "memory_limit", "job_timeout_s", "force_rebuild"),
+}
+_DESCRIPTIONS = {  # for the parameters whose type carries no description
+    "batch_size": "rows per training batch",
+    "classifiers": "TSTR/TRTR classifiers: lr (logistic regression), mlp, rf (random forest), xgb (XGBoost)",
+}
+
+
 def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
-    """name -> (default, JSON schema) for each run parameter: what Airflow's Param takes."""
+    """name -> (default, JSON schema with a description and a form section) for each run parameter: what
+    Airflow's Param takes."""
     schema = RunParams.model_json_schema()
     defaults = RunParams().model_dump(mode="json")
     out = {}
@@ -177,5 +191,7 @@ def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
             concrete = next(o for o in options if o.get("type") != "null")
             prop.update(concrete)
             prop["type"] = [concrete["type"], "null"]
+        prop.setdefault("description", _DESCRIPTIONS.get(name, ""))
+        prop["section"] = next(section for section, names in SECTIONS.items() if name in names)
         out[name] = (defaults[name], prop)
     return out
