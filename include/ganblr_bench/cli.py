@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, catalog, metrics
+from . import __version__, catalog, formats, metrics
 from .contract import ContractError, json_schemas, load_spec, model_slug
 
 
@@ -99,6 +99,9 @@ def _results(args: argparse.Namespace) -> int:
     if built is None or not built.stats:
         print(f"no results for run {run_id}", file=sys.stderr)
         return 1
+    if args.format != "table":
+        print(formats.render(comparison_rows(built), args.format))
+        return 0
     print(f"run {run_id}: every model side by side (means over ok seeds)")
     print(comparison_table(built))
     for dataset in built.datasets:
@@ -133,10 +136,70 @@ def _detect(args: argparse.Namespace) -> int:
             raise views.ViewError("no runs recorded yet: nothing to compare")
         found = trends.detect(conn, run_id, settings.thresholds())  # as the pipeline judges, not the defaults
     regressions = [d for d in found if d.finding.verdict == "regression"]
-    for d in found:
-        print(f"{d.finding.verdict}: {d}")
+    if args.format != "table":
+        rows = [
+            {"verdict": d.finding.verdict, "model": d.model, "dataset": d.dataset, "stack": d.stack}
+            | {k: v for k, v in vars(d.finding).items() if k not in ("verdict",)}
+            for d in found
+        ]
+        print(formats.render(rows, args.format))
+        return 1 if regressions else 0
+    for title, verdict in (("regressions", "regression"), ("improvements", "improvement")):
+        listed = [d for d in found if d.finding.verdict == verdict]
+        if listed:
+            print(f"{title}:")
+            print("\n".join(f"  {d}" for d in listed))
     print(f"run {run_id}: {len(regressions)} regression(s), {len(found) - len(regressions)} improvement(s)")
     return 1 if regressions else 0
+
+
+def comparison_rows(built) -> list[dict]:
+    """The side-by-side figures of a report as rows (dataset, stack, figure, unit, a value per model)."""
+    rows = []
+    for dataset, stack in sorted({(d, s) for d, _, s, _ in built.stats}, key=lambda p: (p[0], p[1] != "locked")):
+        for key in metrics.COMPARED:
+            metric = metrics.get(key)
+            row = {"dataset": dataset, "stack": stack, "figure": key, "unit": metric.unit}
+            row |= {model_slug(m): built.stat(dataset, m, key, stack).mean for m in built.models}
+            rows.append(row)
+    return rows
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from . import compare, database
+
+    with database.connect() as conn:
+        rows = compare.index(conn, args.limit)
+    if not rows:
+        print("no runs recorded yet")
+        return 0
+    print(formats.render(rows, args.format))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from . import compare, database
+
+    with database.connect() as conn:
+        found = compare.compare(conn, args.run_a, args.run_b, repo=Path.cwd())
+    rows = [r for r in found.rows() if args.all or r["verdict"] != "same"]
+    if args.format == "json":
+        print(json.dumps(found.as_json(), indent=2, default=str))
+        return 0
+    if args.format == "csv":
+        print(formats.render(rows, "csv"))
+        return 0
+    a, b = found.a, found.b
+    bullet = "- " if args.format == "md" else "  "
+    print(f"A: {a['run_id']} ({a['started_at']:%Y-%m-%d %H:%M}, {a['kind']})")
+    print(f"B: {b['run_id']} ({b['started_at']:%Y-%m-%d %H:%M}, {b['kind']})")
+    print("\nwhat changed from A to B:" if found.changed else "\nwhat changed from A to B: nothing recorded")
+    for line in found.changed:
+        print(f"{bullet}{line}")
+    beyond = sum(1 for c in found.changes if c.beyond_noise)
+    print(f"\nfigures: {len(found.changes)}, {beyond} changed beyond noise\n")
+    print(formats.render(rows, args.format))
+    return 0
 
 
 def comparison_table(built) -> str:
@@ -186,7 +249,20 @@ def parser() -> argparse.ArgumentParser:
     results = sub.add_parser("results", help="GANBLR vs GANBLR++ for the latest run, or any view as CSV")
     results.add_argument("--run", help="run id (default: the latest)")
     results.add_argument("--csv", metavar="VIEW", help="print analytics.VIEW as CSV, e.g. metric_history")
+    results.add_argument("--format", choices=formats.FORMATS, default="table", help="how to print (default table)")
     results.set_defaults(func=_results)
+
+    runs = sub.add_parser("runs", help="the runs, newest first: kind, trigger, jobs, failures, regressions")
+    runs.add_argument("--limit", type=int, default=30)
+    runs.add_argument("--format", choices=formats.FORMATS, default="table")
+    runs.set_defaults(func=_runs)
+
+    cmp = sub.add_parser("compare", help="run A against run B: every figure, its change, and what changed")
+    cmp.add_argument("run_a", metavar="RUN_A")
+    cmp.add_argument("run_b", metavar="RUN_B")
+    cmp.add_argument("--all", action="store_true", help="also the figures that did not move")
+    cmp.add_argument("--format", choices=formats.FORMATS, default="table")
+    cmp.set_defaults(func=_compare)
 
     rep = sub.add_parser("report", help="write the comparison report (HTML and Markdown) of a run")
     rep.add_argument("--run", help="run id (default: the latest)")
@@ -196,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
 
     det = sub.add_parser("detect", help="check a run for regressions against its history (exit 1 if any)")
     det.add_argument("--run", help="run id (default: the latest)")
+    det.add_argument("--format", choices=formats.FORMATS, default="table")
     det.set_defaults(func=_detect)
 
     schema = sub.add_parser("schema", help="print the JSON Schemas of the job spec and the result")
