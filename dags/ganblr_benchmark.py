@@ -251,6 +251,8 @@ def ganblr_benchmark():
             "regressions": [str(d) for d in regressions if d.stack == "locked"],
             "canary_regressions": [str(d) for d in regressions if d.stack == "latest"],
             "improvements": [str(d) for d in found if d.finding.verdict == "improvement"],
+            "previous": built.previous,
+            "changed": built.changed,
             "report": str(paths["html"]),
         }
 
@@ -265,6 +267,9 @@ def ganblr_benchmark():
         for line in compared["canary_regressions"] + rundir.failures(folder, "latest"):
             print(f"canary (latest stack): {line}")
         lines = [f"regression: {r}" for r in compared["regressions"]]
+        if lines and compared["previous"]:  # a regression comes with its likely causes: what changed since the baseline
+            since = f"what changed since run {compared['previous']}"
+            lines += [f"{since}: {c}" for c in compared["changed"]] or [f"{since}: nothing recorded (look at the host)"]
         lines += [f"job failed: {f}" for f in rundir.failures(folder, "locked")]
         if lines:
             raise RuntimeError(

@@ -91,3 +91,15 @@ def test_formats_render_the_same_rows_four_ways_and_refuse_an_unknown_one():
     assert json.loads(formats.render(rows, "json")) == rows
     with pytest.raises(ValueError, match="choose one of table, json, csv, md"):
         formats.render(rows, "xml")
+
+
+def test_the_pages_list_the_runs_and_show_a_comparison_with_its_causes(two_runs):
+    with psycopg.connect(two_runs) as conn:
+        index = compare.index_html(compare.index(conn))
+        page = compare.comparison_html(compare.compare(conn, "hist-0", "run-1"))
+        assert compare.previous_comparable(conn, "run-1") == "hist-0"
+        assert compare.previous_comparable(conn, "hist-0") is None
+    assert 'href="runs/run-1"' in index and 'href="compare?a=hist-0&amp;b=run-1"' in index
+    assert "needs a look" in index and "<form" in index
+    assert "What changed from A to B" in page and "package numpy: 1.26.4" in page
+    assert "changed beyond noise" in page and "worse (beyond noise)" in page

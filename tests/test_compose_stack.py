@@ -142,10 +142,32 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     code, page = stack.page("/ganblr-bench/")
     assert code == 200 and "GANBLR vs GANBLR++" in page
     assert stack.settings["GANBLR_BENCH_DB_PASSWORD"] not in page and "postgresql://" not in page
-    shot = ARTIFACTS / "compose-local-page.png"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    dom = _chromium_dom(page, tmp_path, shot)
-    assert "GANBLR vs GANBLR++" in dom and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dom = _chromium_dom(page, tmp_path, ARTIFACTS / "compose-run-page.png")
+    assert "GANBLR vs GANBLR++" in dom
+
+    # A second run: the runs index lists both, and run A against run B shows every figure and what changed,
+    # on the page (in a real browser) and from the CLI inside a container, in every format.
+    code, body = stack.trigger(SMALL)
+    second = stack.wait_run(body["dag_run_id"], 900)["dag_run_id"]
+    code, index = stack.page("/ganblr-bench/runs")
+    assert code == 200 and run_id in index and second in index and "vs previous" in index
+    assert run_id in _chromium_dom(index, tmp_path, ARTIFACTS / "compose-runs-index.png")
+    code, compared = stack.page("/ganblr-bench/compare")  # by default: the latest run against the run before it
+    assert code == 200 and "What changed from A to B" in compared and "figures changed beyond noise" in compared
+    dom = _chromium_dom(compared, tmp_path, ARTIFACTS / "compose-compare.png")
+    assert "Run A against run B" in dom and run_id in dom and second in dom
+    for fmt, mark in (
+        ("table", "what changed from A to B"),
+        ("md", "| dataset | model | figure |"),
+        ("csv", "dataset,model,figure"),
+        ("json", '"what_changed"'),
+    ):
+        out = stack.exec("airflow-scheduler", "ganblr-bench", "compare", run_id, second, "--all", "--format", fmt)
+        assert mark in out.stdout, (fmt, out.stdout[-2000:], out.stderr[-2000:])
+        (ARTIFACTS / f"compose-compare.{fmt}.txt").write_text(out.stdout)
+    for shot in ("compose-run-page", "compose-runs-index", "compose-compare"):
+        assert (ARTIFACTS / f"{shot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Secure by default: the api-server is published on 127.0.0.1 only; the socket only where jobs start.
     ports = stack.compose("port", "airflow-apiserver", "8080").stdout.strip()

@@ -248,6 +248,7 @@ def test_a_run_slower_than_its_history_raises_an_alert_naming_it(stack, tmp_path
         ).fetchall()
     assert flagged == [("ganblr", "execution_s"), ("ganblr++", "execution_s")]
     assert f"report: {stack.base}/ganblr-bench/runs/" in log  # the alert names the run's page, not a file path
+    assert "what changed since run" in log  # a regression comes with what changed against its baseline
     stack.last_run_id = run["dag_run_id"]
 
 

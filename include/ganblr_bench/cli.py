@@ -144,11 +144,8 @@ def _detect(args: argparse.Namespace) -> int:
         ]
         print(formats.render(rows, args.format))
         return 1 if regressions else 0
-    for title, verdict in (("regressions", "regression"), ("improvements", "improvement")):
-        listed = [d for d in found if d.finding.verdict == verdict]
-        if listed:
-            print(f"{title}:")
-            print("\n".join(f"  {d}" for d in listed))
+    for d in found:  # regressions first
+        print(f"{d.finding.verdict}: {d}")
     print(f"run {run_id}: {len(regressions)} regression(s), {len(found) - len(regressions)} improvement(s)")
     return 1 if regressions else 0
 

@@ -117,7 +117,7 @@ def judge(metric: str, a: list[float], b: list[float]) -> tuple[float | None, st
 
 def compare(conn, run_a: str, run_b: str, repo: Path | None = None) -> Comparison:
     """Every figure of run A against run B (``metrics.COMPARED``, every model and dataset they share or not)."""
-    a, b = _run(conn, run_a), _run(conn, run_b)
+    a, b = run_row(conn, run_a), run_row(conn, run_b)
     fa, fb = views.figures(conn, run_a), views.figures(conn, run_b)
     order = {m: i for i, m in enumerate(MODELS)}
     changes = []
@@ -144,7 +144,7 @@ def compare(conn, run_a: str, run_b: str, repo: Path | None = None) -> Compariso
     return Comparison(a, b, changes, what_changed(conn, a, b, repo))
 
 
-def _run(conn, run_id: str) -> dict:
+def run_row(conn, run_id: str) -> dict:
     found = views.rows(conn, "SELECT * FROM analytics.runs WHERE run_id = %s", (run_id,))
     if not found:
         raise views.ViewError(f"no run {run_id!r} in the warehouse; 'ganblr-bench runs' lists them")
@@ -242,3 +242,82 @@ def previous_comparable(conn, run_id: str) -> str | None:
         {"run": run_id},
     ).fetchone()
     return row[0] if row else None
+
+
+# ---------------------------------------------------------------- pages (the Benchmarks page presents these)
+
+
+def index_html(rows: list[dict]) -> str:
+    """The runs index: each run links to its report and to its comparison with the run before it."""
+    import html
+    from urllib.parse import quote, urlencode
+
+    from .report import page
+
+    e = html.escape
+    head = [
+        "run",
+        "started (UTC)",
+        "kind",
+        "triggered by",
+        "jobs",
+        "failed",
+        "regressions",
+        "improvements",
+        "status",
+        "",
+    ]
+    out = ["<h1>Benchmark runs</h1>", "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
+    for i, r in enumerate(rows):
+        before = rows[i + 1]["run_id"] if i + 1 < len(rows) else None
+        link = f'<a href="runs/{quote(r["run_id"], safe="")}">{e(r["run_id"])}</a>'
+        vs = f'<a href="{e("compare?" + urlencode({"a": before, "b": r["run_id"]}))}">vs previous</a>' if before else ""
+        cells = [
+            r["started_at"].strftime("%Y-%m-%d %H:%M"),
+            r["kind"],
+            r["triggered_by"] or "-",
+            r["jobs"],
+            r["failed_jobs"],
+            r["regressions"],
+            r["improvements"],
+        ]
+        flag = "alert" if r["status"] != "ok" else "ok"
+        out.append(
+            f"<tr><td>{link}</td>"
+            + "".join(f'<td class="n">{e(str(c))}</td>' for c in cells)
+            + f'<td class="{flag}">{e(r["status"])}</td><td>{vs}</td></tr>'
+        )
+    out.append("</table>")
+    out.append(
+        '<form action="compare"><b>Compare</b> run A <input name="a" size="40"> with run B '
+        '<input name="b" size="40"> <button>compare</button></form>'
+    )
+    return page("ganblr-bench: runs", "\n".join(out))
+
+
+def comparison_html(found: Comparison) -> str:
+    """Run A against run B: what changed between them, then every figure side by side."""
+    import html
+    from urllib.parse import quote
+
+    from .report import html_table, page
+
+    e = html.escape
+    a, b = found.a, found.b
+    out = [
+        f'<h1>Run A against run B</h1><p>A: <a href="runs/{quote(a["run_id"], safe="")}">{e(a["run_id"])}</a> '
+        f'({a["started_at"]:%Y-%m-%d %H:%M}, {e(a["kind"])})<br>B: <a href="runs/{quote(b["run_id"], safe="")}">'
+        f"{e(b['run_id'])}</a> ({b['started_at']:%Y-%m-%d %H:%M}, {e(b['kind'])})</p>",
+        "<h2>What changed from A to B</h2><ul>"
+        + ("".join(f"<li>{e(line)}</li>" for line in found.changed) or "<li>nothing recorded changed</li>")
+        + "</ul>",
+    ]
+    moved = [c for c in found.changes if c.beyond_noise]
+    out.append(
+        f'<div class="{"alert" if any(c.verdict == "worse" for c in moved) else "ok"}">'
+        f"{len(moved)} of {len(found.changes)} figures changed beyond noise</div>"
+    )
+    rows = [list(c.row().values()) for c in found.changes]
+    out.append(html_table(["dataset", "model", "figure", "A", "B", "change", "verdict"], rows))
+    out.append(f"<p>{e(__doc__.split(chr(10) + chr(10))[1])}</p>")
+    return page(f"ganblr-bench: {a['run_id']} vs {b['run_id']}", "\n".join(out))

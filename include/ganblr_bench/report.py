@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import metrics, trends, views
+from . import compare, metrics, trends, views
 from .contract import MODEL_LABELS, MODELS, REFERENCES, UNDER_TEST
 
 SHOWN = tuple(metrics.get(k) for k in metrics.COMPARED if not metrics.get(k).per_run)  # per job, in the tables
@@ -47,6 +47,8 @@ class Report:
     history: dict[tuple[str, str, str], list[tuple]] = field(default_factory=dict)
     regressed: set[tuple[str, str, str, str]] = field(default_factory=set)  # (run id, dataset, model, metric)
     thresholds: trends.Thresholds = field(default_factory=trends.Thresholds)  # the band is the detector's baseline
+    previous: str | None = None  # the newest earlier run sharing a job configuration: the baseline's last run
+    changed: list[str] = field(default_factory=list)  # what changed since it (compare.what_changed)
     plots: dict[str, bytes] = field(default_factory=dict)  # dataset -> PNG
 
     @property
@@ -111,6 +113,9 @@ def build(
             (report.stack, shown_runs),
         )
     }
+    report.previous = compare.previous_comparable(conn, run_id)
+    if report.previous:
+        report.changed = compare.what_changed(conn, compare.run_row(conn, report.previous), report.run)
     report.plots = {d: _plot(report, d) for d in report.datasets} if plots else {}
     return report
 
@@ -462,6 +467,10 @@ def markdown(report: Report, image_names: dict[str, str]) -> str:
     out += ["## Alerts", ""] + ([f"- {line}" for line in findings] or ["- none: no regression, no failed job"]) + [""]
     if better:
         out += ["## Improvements", ""] + [f"- {line}" for line in better] + [""]
+    if report.previous:
+        out += [f"## What changed since run {report.previous}", ""]
+        out += [f"- {line}" for line in report.changed] or ["- nothing recorded changed"]
+        out += [""]
     for dataset in report.datasets:
         out += [f"## {dataset}{_stack_title(report)}", ""]
         out += [f"- {s}" for s in sentences(report, dataset) + ladder_sentences(report, dataset)] + [""]
@@ -497,7 +506,7 @@ img{max-width:100%}code{background:#f6f6f6;padding:0 .2rem}
 """
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     e = html.escape
     out = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
     for row in rows:
@@ -520,16 +529,17 @@ def html_body(report: Report) -> str:
         out.append(
             '<div class="ok"><b>Improvements</b><ul>' + "".join(f"<li>{e(l)}</li>" for l in better) + "</ul></div>"
         )
+    out.append(_changed_html(report))
     for dataset in report.datasets:
         out.append(
             f"<h2>{e(dataset)}{e(_stack_title(report))}</h2><ul>"
             + "".join(f"<li>{e(s)}</li>" for s in sentences(report, dataset) + ladder_sentences(report, dataset))
             + "</ul>"
         )
-        out.append(_html_table(_table_header(report), _table_rows(report, dataset)))
+        out.append(html_table(_table_header(report), _table_rows(report, dataset)))
         if ladder_rows(report, dataset):
             out.append(f"<h3>{e(dataset)}: from the floor to the real data</h3>")
-            out.append(_html_table(_ladder_header(report), ladder_rows(report, dataset)))
+            out.append(html_table(_ladder_header(report), ladder_rows(report, dataset)))
         if dataset in report.plots:
             data = base64.b64encode(report.plots[dataset]).decode()
             out.append(f'<img alt="trends of {e(dataset)}" src="data:image/png;base64,{data}">')
@@ -548,7 +558,7 @@ def html_body(report: Report) -> str:
                 f"<h3>{e(dataset)}</h3><ul>"
                 + "".join(f"<li>{e(s)}</li>" for s in stack_findings(report, dataset))
                 + "</ul>"
-                + _html_table(_stack_header(report), _stack_rows(report, dataset))
+                + html_table(_stack_header(report), _stack_rows(report, dataset))
             )
     out.append(
         "<h2>Reproduce</h2><table>"
@@ -565,10 +575,22 @@ def html_body(report: Report) -> str:
 
 
 def html_page(report: Report, title: str | None = None) -> str:
-    title = html.escape(title or f"ganblr-bench: run {report.run['run_id']}")
+    return page(title or f"ganblr-bench: run {report.run['run_id']}", html_body(report))
+
+
+def _changed_html(report: Report) -> str:
+    if not report.previous:
+        return ""
+    e = html.escape
+    items = "".join(f"<li>{e(line)}</li>" for line in report.changed) or "<li>nothing recorded changed</li>"
+    return f"<h2>What changed since run {e(report.previous)}</h2><ul>{items}</ul>"
+
+
+def page(title: str, body: str) -> str:
+    """A whole HTML page in the report's style (the run report, the runs index, a comparison)."""
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{_CSS}</style></head>"
-        f"<body>{html_body(report)}</body></html>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{body}</body></html>"
     )
 
 
