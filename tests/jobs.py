@@ -91,3 +91,28 @@ def history_runs(run_folder, root, count, scale, before=None, step=timedelta(day
             path.write_text(json.dumps(r))
         folders.append(folder)
     return folders
+
+
+def in_chromium(page: str, folder: Path, shot: Path) -> str:
+    """What a browser shows of ``page`` (HTML as served after Airflow's login): headless Chromium's DOM, and a
+    screenshot kept at ``shot`` for people to look at."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    saved = folder / "page.html"
+    saved.write_text(page)
+    chromium = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={folder / 'profile'}",
+        "--window-size=1400,2200",
+    ]
+    dom = subprocess.run(chromium + ["--dump-dom", saved.as_uri()], capture_output=True, text=True, timeout=120)
+    subprocess.run(chromium + [f"--screenshot={shot}", saved.as_uri()], capture_output=True, timeout=120)
+    return dom.stdout

@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 from compose_stack import ComposeStack
-from jobs import ARTIFACTS
+from jobs import ARTIFACTS, in_chromium
 
 from ganblr_bench import rundir
 
@@ -28,24 +28,6 @@ SMALL = {
     "references": False,
     "row_limit": 300,
 }
-
-
-def _chromium_dom(html: str, folder, shot) -> str:
-    page = folder / "page.html"
-    page.write_text(html)
-    cmd = [
-        "chromium",
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        f"--user-data-dir={folder / 'profile'}",
-        "--window-size=1400,2200",
-    ]
-    dom = subprocess.run(cmd + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    subprocess.run(cmd + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
-    return dom
 
 
 def _recorded(stack: ComposeStack, run_id: str) -> list[list[str]]:
@@ -143,7 +125,7 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     assert code == 200 and "GANBLR vs GANBLR++" in page
     assert stack.settings["GANBLR_BENCH_DB_PASSWORD"] not in page and "postgresql://" not in page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    dom = _chromium_dom(page, tmp_path, ARTIFACTS / "compose-run-page.png")
+    dom = in_chromium(page, tmp_path, ARTIFACTS / "compose-run-page.png")
     assert "GANBLR vs GANBLR++" in dom
 
     # A second run: the runs index lists both, and run A against run B shows every figure and what changed,
@@ -152,10 +134,10 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     second = stack.wait_run(body["dag_run_id"], 900)["dag_run_id"]
     code, index = stack.page("/ganblr-bench/runs")
     assert code == 200 and run_id in index and second in index and "vs previous" in index
-    assert run_id in _chromium_dom(index, tmp_path, ARTIFACTS / "compose-runs-index.png")
+    assert run_id in in_chromium(index, tmp_path, ARTIFACTS / "compose-runs-index.png")
     code, compared = stack.page("/ganblr-bench/compare")  # by default: the latest run against the run before it
     assert code == 200 and "What changed from A to B" in compared and "figures changed beyond noise" in compared
-    dom = _chromium_dom(compared, tmp_path, ARTIFACTS / "compose-compare.png")
+    dom = in_chromium(compared, tmp_path, ARTIFACTS / "compose-compare.png")
     assert "Run A against run B" in dom and run_id in dom and second in dom
     for fmt, mark in (
         ("table", "what changed from A to B"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from airflow_stack import ROOT, AirflowStack
-from jobs import ARTIFACTS, history_runs
+from jobs import ARTIFACTS, history_runs, in_chromium
 
 from ganblr_bench import database, migrate, rundir, store
 
@@ -267,26 +267,9 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
     code, first = stack.page(f"/ganblr-bench/runs/{stack.first_run_id}")  # a run with the references
     assert code == 200 and "independent (reference: floor)" in first and "fidelity: column pair trends" in first
     # What a logged-in browser shows: the served page, rendered by headless Chromium.
-    saved = tmp_path / "page.html"
-    saved.write_text(page)
-    chromium = [
-        "chromium",
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1400,2200",
-    ]
-    dom = subprocess.run(chromium + ["--dump-dom", saved.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert "GANBLR vs GANBLR++" in dom and "execution (fit + sample)" in dom
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "benchmarks-page.png"
-    subprocess.run(chromium + [f"--screenshot={shot}", saved.as_uri()], capture_output=True, timeout=120)
+    dom = in_chromium(page, tmp_path, shot)
+    assert "GANBLR vs GANBLR++" in dom and "execution (fit + sample)" in dom
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plugins = stack.get("/api/v2/plugins")
     assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])
