@@ -104,6 +104,8 @@ def judge(metric: str, a: list[float], b: list[float]) -> tuple[float | None, st
     if ma is None or mb is None:
         return None, "new" if ma is None else "gone", False
     m = metrics.get(metric)
+    if m.per_run and 0.0 in (ma, mb):  # an image build skipped (cached) on one side: no build time to compare
+        return None, "cached on one side", False
     delta = mb - ma
     relative = delta / abs(ma) if ma else (math.inf if delta else 0.0)
     worse = delta > 0 if m.better == "lower" else delta < 0
@@ -226,7 +228,10 @@ def _short(value: str | None, n: int = 10) -> str:
 def _short_json(value) -> str:
     import json
 
-    text = json.dumps(value, sort_keys=True)
+    def set_only(v):  # an override's unset fields (null) say nothing
+        return {k: set_only(x) for k, x in v.items() if x is not None} if isinstance(v, dict) else v
+
+    text = json.dumps(set_only(value), sort_keys=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -319,5 +324,9 @@ def comparison_html(found: Comparison) -> str:
     )
     rows = [list(c.row().values()) for c in found.changes]
     out.append(html_table(["dataset", "model", "figure", "A", "B", "change", "verdict"], rows))
-    out.append(f"<p>{e(__doc__.split(chr(10) + chr(10))[1])}</p>")
+    out.append(
+        "<p>Means over each run's ok seeds. A change is beyond noise when it passes the detector's minimum "
+        "relative and absolute change for that figure and, with two or more seeds a side, exceeds two standard "
+        "errors of the difference; with one seed a side, the minimum changes alone decide (marked 1 seed).</p>"
+    )
     return page(f"ganblr-bench: {a['run_id']} vs {b['run_id']}", "\n".join(out))

@@ -14,6 +14,7 @@ import html
 import io
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from . import compare, metrics, trends, views
@@ -378,8 +379,13 @@ def _plot(report: Report, dataset: str) -> bytes:
                 )
         unit = metric.shown_unit or metric.unit
         ax.set_title(metric.label + ("" if unit == "fraction" else f" ({unit})"))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d\n%H:%M"))
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.tick_params(axis="x", labelsize="small")
+        when = [w for m in MODELS for w, _, _ in report.history.get((dataset, m, key), [])]
+        if when and min(when) == max(when):  # one run so far: a day around it, not the locator's decades
+            ax.set_xlim(min(when) - timedelta(hours=12), max(when) + timedelta(hours=12))
         ax.set_xlabel("run started (UTC)")
         ax.grid(alpha=0.3)
     if axes[0].get_legend_handles_labels()[0]:
