@@ -257,7 +257,7 @@ def index_html(rows: list[dict]) -> str:
     import html
     from urllib.parse import quote, urlencode
 
-    from .report import page
+    from .pages import page
 
     e = html.escape
     head = [
@@ -305,7 +305,7 @@ def comparison_html(found: Comparison) -> str:
     import html
     from urllib.parse import quote
 
-    from .report import html_table, page
+    from .pages import html_table, page
 
     e = html.escape
     a, b = found.a, found.b
