@@ -124,7 +124,9 @@ def run_folder(tmp_path_factory):
         code, _, err = run_cli(spec, job, GANBLR_BENCH_TRTR_CACHE=str(folder / ".trtr-cache"))
         assert code == 0, err
     # as the scheduler's core lease leaves it beside a job's result
-    rundir.write_placement(folder / "ganblr-iris-s1", Placement(cores=[1], waited_s=0.5, peers=1, host="ci"))
+    rundir.write_placement(
+        folder / "ganblr-iris-s1", Placement(cores=[1], waited_s=0.5, peers=1, host="ci", worker="worker-1")
+    )
     bad = folder / "ganblr-car-s1"
     (bad / "mirror" / "car").mkdir(parents=True)
     (bad / "mirror" / "car" / "car.data").write_text("not,the,original\n")

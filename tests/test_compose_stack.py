@@ -55,7 +55,9 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     # The nightly DAG is unpaused at creation and its first scheduled run starts without a click.
     scheduled = stack.wait_for(
         lambda: [
-            r for r in stack.get("/api/v2/dags/ganblr_benchmark/dagRuns")["dag_runs"] if r["run_type"] == "scheduled"
+            r
+            for r in (stack.get("/api/v2/dags/ganblr_benchmark/dagRuns") or {}).get("dag_runs", [])  # None: not parsed
+            if r["run_type"] == "scheduled"
         ],
         180,
         "the first scheduled run",

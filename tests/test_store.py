@@ -78,7 +78,7 @@ def test_recording_round_trip_matches_the_result_files(warehouse, run_folder):
                 assert figures["host_load_1m"] == r.environment.host_load_1m[-1]
             placed = conn.execute("SELECT cores, placement FROM bench.job_results WHERE job = %s", (r.job,)).fetchone()
             if r.job == "ganblr-iris-s1":  # its leaser's placement.json, recorded with it
-                assert placed == ("1", {"cores": [1], "waited_s": 0.5, "peers": 1, "host": "ci"})
+                assert placed == ("1", {"cores": [1], "waited_s": 0.5, "peers": 1, "host": "ci", "worker": "worker-1"})
                 assert (figures["cores"], figures["peer_jobs"], figures["core_wait_s"]) == (1, 1, 0.5)
             elif r.status == "ok":
                 assert placed[0] == ",".join(str(c) for c in r.environment.cores) and placed[1] is None
