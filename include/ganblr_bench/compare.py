@@ -65,9 +65,9 @@ class Change:
             "a": m.show(self.a),
             "b": m.show(self.b),
             "change": "-" if self.relative is None else f"{100 * self.relative:+.1f} %",
+            # "1 seed": the verdict rests on the practical thresholds alone (no spread to judge noise by)
             "verdict": self.verdict
-            + (" (beyond noise)" if self.beyond_noise else "")
-            + (" (1 seed)" if min(self.seeds) == 1 and self.verdict in ("worse", "better") else ""),
+            + ((" (beyond noise, 1 seed)" if min(self.seeds) == 1 else " (beyond noise)") if self.beyond_noise else ""),
         }
 
 
@@ -105,7 +105,7 @@ def judge(metric: str, a: list[float], b: list[float]) -> tuple[float | None, st
         return None, "new" if ma is None else "gone", False
     m = metrics.get(metric)
     if m.per_run and 0.0 in (ma, mb):  # an image build skipped (cached) on one side: no build time to compare
-        return None, "cached on one side", False
+        return None, "cached" if ma == mb else "cached on one side", False
     delta = mb - ma
     relative = delta / abs(ma) if ma else (math.inf if delta else 0.0)
     worse = delta > 0 if m.better == "lower" else delta < 0
