@@ -11,28 +11,21 @@ run does). Printed per model: the cold run, then the median and range of the cac
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 
 def main() -> int:
+    from bench_job import job_arguments, job_on_core_0
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="adult")
-    ap.add_argument("--row-limit", type=int, default=0, help="0 = every row")
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--repeat", type=int, default=2, help="runs with TRTR cached, after the cold one")
-    ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
+    job_arguments(ap, row_limit=0, epochs=10, repeat=2, repeat_help="runs with TRTR cached, after the cold one")
     args = ap.parse_args()
-    runner = str(Path(sys.executable).parent / "ganblr-bench")
     print(f"{args.dataset}, {args.epochs} epochs, row limit {args.row_limit or 'none'}, core 0, all four classifiers\n")
     for model in args.models:
         tmp = Path(tempfile.mkdtemp(prefix="bench-evaluation-"))
-        env = os.environ | {"GANBLR_BENCH_TRTR_CACHE": str(tmp / "trtr")}
+        env = {"GANBLR_BENCH_TRTR_CACHE": str(tmp / "trtr")}
         spec = {
             "model": model,
             "dataset": args.dataset,
@@ -40,17 +33,9 @@ def main() -> int:
             "row_limit": args.row_limit or None,
             "params": {"epochs": args.epochs},
         }
-        (tmp / "spec.json").write_text(json.dumps(spec))
         runs = []
         for i in range(1 + args.repeat):
-            out = tmp / f"run-{i}"
-            subprocess.run(
-                ["taskset", "-c", "0", runner, "run", "--spec", str(tmp / "spec.json"), "--out", str(out)],
-                check=True,
-                capture_output=True,
-                env=env,
-            )
-            r = json.loads((out / "result.json").read_text())
+            r = job_on_core_0(tmp, spec, tmp / f"run-{i}", env)
             t = r["timings"]
             runs.append((t["evaluate_s"], t["execution_s"], all(s["trtr_cached"] for s in r["scores"])))
         cold, cached = runs[0], runs[1:]

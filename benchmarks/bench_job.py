@@ -43,6 +43,24 @@ m.sample(len(x), verbose=0)
 """
 
 
+def job_arguments(ap: argparse.ArgumentParser, row_limit: int, epochs: int, repeat: int, repeat_help: str) -> None:
+    """The knobs of a benchmark that runs real jobs of both models on one dataset."""
+    ap.add_argument("--dataset", default="adult")
+    ap.add_argument("--row-limit", type=int, default=row_limit, help="0 = every row")
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
+    ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
+
+
+def job_on_core_0(folder: Path, spec: dict, out: Path, env: dict[str, str]) -> dict:
+    """``ganblr-bench run`` of this venv pinned to core 0 (as a job with one core of its own): its result."""
+    (folder / "spec.json").write_text(json.dumps(spec))
+    runner = str(Path(sys.executable).parent / "ganblr-bench")
+    cmd = ["taskset", "-c", "0", runner, "run", "--spec", str(folder / "spec.json"), "--out", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True, env=os.environ | env)
+    return json.loads((out / "result.json").read_text())
+
+
 def wall(cmd: list[str], env: dict | None = None) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

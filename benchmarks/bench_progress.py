@@ -12,10 +12,7 @@ execution seconds, its spread (min-max) and the median's change against off. Not
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,14 +21,11 @@ SETTINGS = {"off": "0", "every 30 s": "30", "every 1 s": "1"}
 
 
 def main() -> int:
+    from bench_job import job_arguments, job_on_core_0
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="adult")
-    ap.add_argument("--row-limit", type=int, default=5000)
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
+    job_arguments(ap, row_limit=5000, epochs=5, repeat=5, repeat_help="runs per setting")
     args = ap.parse_args()
-    runner = str(Path(sys.executable).parent / "ganblr-bench")
     print(f"{args.dataset}, {args.row_limit} rows, {args.epochs} epochs, core 0, {args.repeat} runs per setting\n")
     for model in args.models:
         tmp = Path(tempfile.mkdtemp(prefix="bench-progress-"))
@@ -43,15 +37,12 @@ def main() -> int:
             "params": {"epochs": args.epochs},
             "classifiers": ["lr"],
         }
-        (tmp / "spec.json").write_text(json.dumps(spec))
         times: dict[str, list[float]] = {name: [] for name in SETTINGS}
         for i in range(args.repeat):
             for name, every in SETTINGS.items():  # interleaved: drift on the host hits every setting alike
-                out = tmp / f"{i}-{every}"
-                env = os.environ | {"GANBLR_BENCH_HEARTBEAT_S": every, "GANBLR_BENCH_TRTR_CACHE": str(tmp / "trtr")}
-                cmd = ["taskset", "-c", "0", runner, "run", "--spec", str(tmp / "spec.json"), "--out", str(out)]
-                subprocess.run(cmd, check=True, capture_output=True, env=env)
-                times[name].append(json.loads((out / "result.json").read_text())["timings"]["execution_s"])
+                env = {"GANBLR_BENCH_HEARTBEAT_S": every, "GANBLR_BENCH_TRTR_CACHE": str(tmp / "trtr")}
+                result = job_on_core_0(tmp, spec, tmp / f"{i}-{every}", env)
+                times[name].append(result["timings"]["execution_s"])
         base = statistics.median(times["off"])
         print(f"{model}:")
         for name, values in times.items():

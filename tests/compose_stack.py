@@ -54,11 +54,12 @@ class ComposeStack(AirflowStack):
         return done
 
     def compose(self, *args: str, timeout: int = 900, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = ["docker", "compose", "--project-name", self.project, "--env-file", str(self.env_file), *args]
-        done = subprocess.run(cmd, cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [*self._cli(), *args], cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=timeout
+        )
         if check and done.returncode != 0:
             raise RuntimeError(
-                f"{' '.join(cmd[2:])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n{self.logs()}"
+                f"compose {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n{self.logs()}"
             )
         return done
 
@@ -72,12 +73,15 @@ class ComposeStack(AirflowStack):
         done = self.compose("logs", "--tail", "40", check=False, timeout=120)
         return done.stdout[-12000:] + done.stderr[-2000:]
 
+    def _cli(self) -> list[str]:
+        """docker compose, on this stack's project and env file."""
+        return ["docker", "compose", "--project-name", self.project, "--env-file", str(self.env_file)]
+
     def exec(
         self, service: str, *cmd: str, stdin: str | None = None, timeout: int = 120
     ) -> subprocess.CompletedProcess:
-        cmd_ = ["docker", "compose", "--project-name", self.project, "--env-file", str(self.env_file), "exec", "-T"]
         return subprocess.run(
-            [*cmd_, service, *cmd],
+            [*self._cli(), "exec", "-T", service, *cmd],
             cwd=ROOT,
             env=_clean_env(),
             input=stdin,

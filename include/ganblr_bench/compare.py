@@ -15,12 +15,13 @@ digest and input fingerprint), the package versions that differ, the dataset fil
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import metrics, views
+from . import metrics, trends, views
 from .contract import MODELS, model_slug
 
 INDEX = """
@@ -93,9 +94,8 @@ class Comparison:
 def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
         return None, None
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else None
-    return mean, sd
+    mean, sd = trends.centre_and_spread(values, "mean")  # one definition of mean and sd, the detector's
+    return mean, sd if len(values) > 1 else None
 
 
 def judge(metric: str, a: list[float], b: list[float]) -> tuple[float | None, str, bool]:
@@ -226,8 +226,6 @@ def _short(value: str | None, n: int = 10) -> str:
 
 
 def _short_json(value) -> str:
-    import json
-
     def set_only(v):  # an override's unset fields (null) say nothing
         return {k: set_only(x) for k, x in v.items() if x is not None} if isinstance(v, dict) else v
 

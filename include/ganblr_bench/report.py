@@ -138,14 +138,11 @@ GROUP BY h.model, h.dataset, h.metric, h.run_id, h.run_started_at ORDER BY h.run
 
 
 def stat_of(values: list[float]) -> Stat:
-    return Stat(sum(values) / len(values) if values else None, _stdev(values), len(values))
-
-
-def _stdev(values: list[float]) -> float | None:
-    if len(values) < 2:
-        return None
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    """Mean and sample standard deviation over the seeds (the detector's ``mean`` baseline definition)."""
+    if not values:
+        return Stat(None, None, 0)
+    mean, sd = trends.centre_and_spread(values, "mean")
+    return Stat(mean, sd if len(values) > 1 else None, len(values))
 
 
 # ---------------------------------------------------------------- the words
