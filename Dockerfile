@@ -44,7 +44,7 @@ RUN set -eu; . /tmp/pip.env; export PIP_CERT; \
               pip install $wheels --no-deps ganblr==0.1.3 ;; \
       *) echo "STACK must be locked or latest, not '$STACK'" >&2; exit 2 ;; \
     esac
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml /src/
 COPY include/ /src/include/
 # Lean: what a job never uses goes. TensorFlow's C++ headers (for compiling custom ops), libclang (TF's
 # code generators), test suites, pip and wheel; and the static symbol tables of TensorFlow's shared
@@ -56,7 +56,7 @@ RUN set -eu; \
     find "$site" -depth -type d -name tests -exec rm -rf {} +; \
     find "$site/tensorflow" -name '*.so*' -type f -exec strip --strip-unneeded {} +; \
     python -m pip uninstall -q -y pip wheel; \
-    python -c "import tensorflow, ganblr_bench.models" && ganblr-bench --version
+    python -c "import tensorflow, ganblr_bench.job.generators" && ganblr-bench --version
 
 FROM ${BASE_IMAGE} AS bench
 ARG VERSION=0.1.0

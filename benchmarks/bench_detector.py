@@ -20,7 +20,7 @@ import argparse
 import random
 import sys
 
-from ganblr_bench import trends
+from ganblr_bench.analysis import trends
 
 WINDOW = trends.Thresholds().window
 

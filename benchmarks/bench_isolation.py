@@ -1,7 +1,7 @@
 """Benchmark of isolation: the same job (a) one at a time, (b) two at a time on shared cores,
 (c) two at a time on cores of their own; and the harness's overhead against a bare ganblr call.
 
-Each job runs in a container of the image, hardened as the DAG's (``backends.host_config_extras``):
+Each job runs in a container of the image, hardened as the DAG's (``containers.host_config_extras``):
 (a) pinned to core 0 with a one-core quota, alone (and, for reference, (a*) alone with every core:
 what a model can use when nothing else runs); (b) two copies started together with neither
 cpuset nor quota (what DockerOperator's ``cpus`` alone gives: a relative weight); (c) two copies
@@ -31,12 +31,12 @@ from pathlib import Path
 
 BARE = r"""
 import sys, time
-from ganblr_bench import compat, datasets
+from ganblr_bench.job import compat, preparation
 compat.apply()
 from ganblr.models import GANBLR, GANBLRPP
 import numpy as np, tensorflow as tf
 model, row_limit, epochs = sys.argv[1], (int(sys.argv[2]) or None), int(sys.argv[3])
-p = datasets.prepare("adult", seed=0, model=model, row_limit=row_limit)
+p = preparation.prepare("adult", seed=0, model=model, row_limit=row_limit)
 np.random.seed(0); tf.keras.utils.set_random_seed(0)
 x, y = p.train_x.to_numpy(dtype=object, copy=True), p.train_y.to_numpy(dtype=object)
 t0 = time.perf_counter()
@@ -53,16 +53,16 @@ print("EXECUTION", time.perf_counter() - t0)
 def start(client, image: str, folder: Path, cache: Path, trtr: Path, cores: list[int] | None):
     from bench_job import host_config
 
-    from ganblr_bench import backends
-    from ganblr_bench.contract import TRTR_CACHE_ENV
+    from ganblr_bench import settings
+    from ganblr_bench.run import containers, cores
 
     host = host_config(client, folder, cache, trtr, cores)
-    job = backends.CONTAINER_JOB
+    job = containers.CONTAINER_JOB
     container = client.create_container(
         image,
         ["run", "--spec", f"{job}/spec.json", "--out", job],
         user=f"{os.getuid()}:{os.getgid()}",
-        environment={TRTR_CACHE_ENV: backends.CONTAINER_TRTR},
+        environment={settings.TRTR_CACHE.name: containers.CONTAINER_TRTR},
         host_config=host,
     )
     client.start(container)
@@ -93,10 +93,10 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
     args = ap.parse_args()
     import docker
-    from ganblr_bench import sources
+    from ganblr_bench import dataset_files
 
     client = docker.APIClient()
-    cache = sources.fetch("adult").files["train"].path.parent.parent
+    cache = dataset_files.fetch("adult").files["train"].path.parent.parent
     tmp = Path(tempfile.mkdtemp(prefix="bench-isolation-"))
     tmp.chmod(0o777)
     trtr = tmp / "trtr"

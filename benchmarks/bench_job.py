@@ -26,12 +26,12 @@ from pathlib import Path
 # A bare ganblr call: the same data preparation and fit/sample, no harness.
 DIRECT = r"""
 import sys, time
-from ganblr_bench import compat, datasets
+from ganblr_bench.job import compat, preparation
 compat.apply()
 from ganblr.models import GANBLR, GANBLRPP
 import numpy as np, tensorflow as tf
 model, row_limit = sys.argv[1], (int(sys.argv[2]) or None)
-p = datasets.prepare("adult", seed=0, model=model, row_limit=row_limit)
+p = preparation.prepare("adult", seed=0, model=model, row_limit=row_limit)
 np.random.seed(0); tf.keras.utils.set_random_seed(0)
 x, y = p.train_x.to_numpy(dtype=object, copy=True), p.train_y.to_numpy(dtype=object)
 if model == "ganblr":
@@ -68,29 +68,29 @@ def wall(cmd: list[str], env: dict | None = None) -> float:
 
 
 def host_config(client, folder: Path, cache: Path, trtr: Path | None = None, cores: list[int] | None = None):
-    """A job container's host config, hardened as the DAG's (backends.host_config_extras); pinned if ``cores``."""
-    from ganblr_bench import backends
+    """A job container's host config, hardened as the DAG's (containers.host_config_extras); pinned if ``cores``."""
+    from ganblr_bench.run import containers, cores
 
     binds = {
-        str(folder): {"bind": backends.CONTAINER_JOB, "mode": "rw"},
-        str(cache): {"bind": backends.CONTAINER_CACHE, "mode": "ro"},
+        str(folder): {"bind": containers.CONTAINER_JOB, "mode": "rw"},
+        str(cache): {"bind": containers.CONTAINER_CACHE, "mode": "ro"},
     }
     if trtr is not None:
-        binds[str(trtr)] = {"bind": backends.CONTAINER_TRTR, "mode": "rw"}
-    pin = backends.docker_pinning(cores) if cores else {}
+        binds[str(trtr)] = {"bind": containers.CONTAINER_TRTR, "mode": "rw"}
+    pin = containers.docker_pinning(cores) if cores else {}
     return client.create_host_config(
-        network_mode="none", mem_limit="6g", binds=binds, **backends.host_config_extras("6g"), **pin
+        network_mode="none", mem_limit="6g", binds=binds, **containers.host_config_extras("6g"), **pin
     )
 
 
 def in_container(image: str, folder: Path, cache: Path) -> float:
-    """Wall seconds of the job in a container hardened as the DAG's are (backends.host_config_extras)."""
+    """Wall seconds of the job in a container hardened as the DAG's are (containers.host_config_extras)."""
     import docker
-    from ganblr_bench import backends
+    from ganblr_bench.run import containers
 
     client = docker.APIClient()
     host = host_config(client, folder, cache)
-    job = backends.CONTAINER_JOB
+    job = containers.CONTAINER_JOB
     container = client.create_container(
         image,
         ["run", "--spec", f"{job}/spec.json", "--out", f"{job}/container"],
@@ -175,9 +175,9 @@ def main() -> int:
             runs["overhead"].append(comparable - direct)
             runs["overhead_pct"].append(100 * (comparable - direct) / direct)
             if args.image:
-                from ganblr_bench import sources
+                from ganblr_bench import dataset_files
 
-                cache = sources.fetch("adult").files["train"].path.parent.parent
+                cache = dataset_files.fetch("adult").files["train"].path.parent.parent
                 (folder / "container").mkdir(mode=0o777, exist_ok=True)
                 runs["docker_wall"].append(in_container(args.image, folder, cache))
                 runs["container"].append(json.loads((folder / "container" / "result.json").read_text()))

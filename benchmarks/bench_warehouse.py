@@ -22,11 +22,12 @@ from pathlib import Path
 
 import psycopg
 
-from ganblr_bench import catalog, database, migrate, store
-from ganblr_bench.contract import RunInfo, load_result
-from ganblr_bench.rundir import Batch
+from ganblr_bench import dataset_catalog
+from ganblr_bench.contract import RunInfo
+from ganblr_bench.layout import Batch, load_result
+from ganblr_bench.warehouse import database, migrate, store
 
-DATASETS = [n for n in catalog.REGISTRY if n != "iris"]
+DATASETS = [n for n in dataset_catalog.REGISTRY if n != "iris"]
 
 
 def one_run(template, run_id: str) -> Batch:

@@ -3,11 +3,11 @@ and failures another try cannot fix marked as final.
 
 ``host_config_extras`` reaches ``create_host_config`` unchanged (``cap_drop``, ``security_opt``,
 ``pids_limit``, ``read_only``, ``tmpfs``, ``memswap_limit``). With ``cores``, the task first leases that
-many cores of the engine's host (``backends.pinned``: no two running jobs share a core; it waits while
+many cores of the engine's host (``cores.pinned``: no two running jobs share a core; it waits while
 too few are free) and starts the container on them (``cpuset_cpus`` and an equal ``nano_cpus`` quota);
 ``placement.json`` in ``job_folder`` records them. A retry first removes what an earlier try of the same
 job left running (a worker killed mid-job leaves its container computing). A container that exits with one of
-``backends.DETERMINISTIC_EXITS`` fails the task without a retry; any other failure (the engine, a crash
+``errors.FINAL_JOB_EXITS`` fails the task without a retry; any other failure (the engine, a crash
 outside the job) is retried as configured. Not a DAG file: the DAG folder's .airflowignore keeps the
 processor from parsing it.
 """
@@ -20,7 +20,8 @@ from airflow.providers.docker.exceptions import DockerContainerFailedException
 from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from ganblr_bench import backends
+from ganblr_bench.errors import FINAL_JOB_EXITS
+from ganblr_bench.run import containers, cores
 
 
 class _WithHostConfigExtras:
@@ -55,14 +56,14 @@ class BenchDockerOperator(DockerOperator):
 
     def execute(self, context):
         labels = self.labels or {}
-        job = labels.get(backends.JOB_LABEL) or self.task_id
-        if labels.get(backends.RUN_LABEL):
-            for name in backends.remove_earlier_tries(self.hook.api_client, labels[backends.RUN_LABEL], job):
+        job = labels.get(containers.JOB_LABEL) or self.task_id
+        if labels.get(containers.RUN_LABEL):
+            for name in containers.remove_earlier_tries(self.hook.api_client, labels[containers.RUN_LABEL], job):
                 print(f"{job}: removed {name}, left running by an earlier try")
         if not self.cores:
             return self._run(context)
         engine = self.hook.api_client.info()
-        with backends.pinned(
+        with cores.pinned(
             Path(self.job_folder) if self.job_folder else None,
             job,
             self.cores,
@@ -70,7 +71,7 @@ class BenchDockerOperator(DockerOperator):
             engine.get("Name"),
             engine.get("ID", ""),
         ) as held:
-            self.host_config_extras |= backends.docker_pinning(held)
+            self.host_config_extras |= containers.docker_pinning(held)
             print(f"{job}: cores {held} of the engine's host")
             return self._run(context)
 
@@ -79,6 +80,6 @@ class BenchDockerOperator(DockerOperator):
             return super().execute(context)
         except DockerContainerFailedException as err:
             code = (self.cli.inspect_container(self.container["Id"])["State"] or {}).get("ExitCode")
-            if code in backends.DETERMINISTIC_EXITS:
+            if code in FINAL_JOB_EXITS:
                 raise AirflowFailException(f"job container exited {code}: another try cannot change it; {err}") from err
             raise

@@ -14,32 +14,33 @@ Nightly, and whenever an engineer triggers it with parameters:
   of its inputs, and skips the build when that tag exists; with `stacks` including `latest`,
   also the canary image from the newest releases (a failed canary build fails its jobs only).
 * **ganblr / ganblrpp** run the jobs in parallel, each in its own container (`docker`
-  backend, no network, memory limit) or process (`process` backend), on cores of its own:
-  a job task leases `cores_per_job` cores of the host (no two running jobs share one; a task
-  waits while too few are free) and pins its container or process to them.
+  backend, no network, memory limit) or process (`process` backend), on cores of its own.
 * **independent / naive-bayes** run the reference generators the same way (the run
   parameter `references` turns them off): every score is read between the floor and TRTR.
 * **record** writes the run and every job result, failures included, to PostgreSQL.
 * **compare** checks every figure against its history (regressions stored in the warehouse)
-  and writes the run's comparison report (HTML and Markdown) beside its results.
+  and writes the run's comparison report (HTML and Markdown).
 * **alert** fails the run, naming them, when a figure regressed or a job failed; notifiers
   (Slack, e-mail) hang on it through `GANBLR_BENCH_NOTIFIER`.
 
+Every step's body is a function of `ganblr_bench.run.pipeline`; this file only wires them.
 Results: `$GANBLR_BENCH_RESULTS/<run>/<job>/result.json`. Settings: `ganblr_bench.settings`.
 """
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pendulum
 from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
 
-from ganblr_bench import backends, rundir, settings
-from ganblr_bench.contract import MODELS, ImageFacts, RunPlan, model_slug
+from ganblr_bench import settings
+from ganblr_bench.contract import RunPlan
+from ganblr_bench.generator_catalog import MODELS, slug
 from ganblr_bench.params import param_schemas
+from ganblr_bench.run import pipeline
+from ganblr_bench.states import Backend
 
 CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
 # The hook point for Slack, e-mail, ...: GANBLR_BENCH_NOTIFIER names a notifier (docs/operations.md).
@@ -49,7 +50,6 @@ METRICS_CONN_ID = "ganblr_bench_metrics"
 # Updated when a run's metrics are recorded: analysts' DAGs schedule on it (schedule=[Asset("ganblr_bench_metrics")]);
 # each event's extra names the run and what was recorded.
 METRICS = Asset("ganblr_bench_metrics")
-SITE = backends.DockerSite(CONF.host_results_root, CONF.host_cache)
 
 # Retrying helps with a Docker daemon hiccup or a database blip, never with bad parameters.
 TRANSIENT = dict(
@@ -61,40 +61,24 @@ def _metrics_dsn() -> str | None:
     """The metrics database from the Airflow connection, if one is defined (else settings/embedded)."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
-    from psycopg.conninfo import make_conninfo
+
+    from ganblr_bench.warehouse import database
 
     try:
         conn = BaseHook.get_connection(METRICS_CONN_ID)
     except AirflowNotFoundException:  # not defined: GANBLR_BENCH_DSN or the embedded server
         return None
-    parts = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password, "dbname": conn.schema}
-    return make_conninfo(**{k: v for k, v in parts.items() if v})
-
-
-def _git_sha() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(CONF.build_context), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None
-
-
-def _page_url(run_id: str) -> str:
-    """The run's page on the Benchmarks page, for people to click (not a worker's file path)."""
-    from urllib.parse import quote
-
-    from airflow.configuration import conf
-
-    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
-    return f"{base}/ganblr-bench/runs/{quote(run_id, safe='')}"
+    return database.dsn_from_parts(conn.host, conn.port, conn.login, conn.password, conn.schema, conn.extra_dejson)
 
 
 def _docker_client():
     from airflow.providers.docker.hooks.docker import DockerHook
 
     return DockerHook(docker_conn_id=None, base_url=CONF.docker_url).api_client  # no registry login: nothing is pulled
+
+
+def _plan(planned: dict) -> RunPlan:
+    return RunPlan.model_validate(planned)
 
 
 @dag(
@@ -117,77 +101,45 @@ def ganblr_benchmark():
     def plan_run() -> dict:
         ctx = get_current_context()
         run = ctx["dag_run"]
-        kind = "scheduled" if str(run.run_type).lower().endswith("scheduled") else "manual"
         who = " ".join(
             str(x) for x in (getattr(run, "triggered_by", None), getattr(run, "triggering_user_name", None)) if x
         )
-        return rundir.plan_run(
-            dict(ctx["params"]),
-            run.run_id,
-            CONF.results_root,
-            kind=kind,
-            triggered_by=who or None,
-            dag_id=run.dag_id,
-            backend=CONF.backend,
-            git_sha=_git_sha(),
-        ).model_dump(mode="json")
+        trigger = pipeline.Trigger(run.run_id, str(run.run_type), dict(ctx["params"]), run.dag_id, who or None)
+        return pipeline.plan_run(CONF, trigger).model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=30))
     def fetch_datasets(planned: dict) -> list[str]:
-        from ganblr_bench import sources
-
-        for name in RunPlan(**planned).datasets:
-            sources.fill_cache(name, cache=CONF.cache)
-        return planned["datasets"]
+        return pipeline.fetch_datasets(_plan(planned), CONF)
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=60))
-    def build_image(planned: dict, fetched: list[str]) -> dict:
-        """stack -> image facts; a stack whose image failed to build has its jobs recorded as failed."""
-        from ganblr_bench import image
+    def build_image(planned: dict) -> dict:
+        built = pipeline.build_images(_plan(planned), CONF, _docker_client if CONF.backend == Backend.DOCKER else None)
+        return {stack: facts.model_dump(mode="json") for stack, facts in built.items()}
 
-        if CONF.backend != "docker":
-            return {}
-        plan = RunPlan(**planned)
-        force = bool(get_current_context()["params"]["force_rebuild"])
-        built = {}
-        for stack in dict.fromkeys(plan.stacks.values()):
-            try:
-                facts = image.ensure(
-                    _docker_client(), CONF.build_context, force=force, build_args=image.stack_args(stack), say=print
-                ).facts
-            except image.ImageError as err:
-                if stack == "locked":
-                    raise
-                backends.fail_stack(plan, stack, f"the {stack} stack's image did not build: {err}")
-                continue
-            print(f"{stack} image {facts.ref}: {'cached' if facts.cached else f'built in {facts.build_s} s'}")
-            built[stack] = facts.model_dump()
-        return built
-
-    def docker_branch(model: str, built):
+    def docker_branch(model: str):
         from bench_operator import BenchDockerOperator
 
+        from ganblr_bench.run import containers
+
         @task(task_id="jobs")
-        def container_requests(planned: dict, built: dict) -> list[dict]:
-            images = {s: f["ref"] for s, f in built.items()}
-            return backends.container_requests(RunPlan(**planned), model, images, SITE, CONF.heartbeat_s)
+        def container_requests(planned: dict) -> list[dict]:
+            return pipeline.container_requests(_plan(planned), model, CONF)
 
         return BenchDockerOperator.partial(
             task_id="run",
             docker_conn_id=None,
             docker_url=CONF.docker_url,
-            **backends.container_options(SITE),
-            map_index_template="{{ task.labels['" + backends.JOB_LABEL + "'] }}",  # the job's name in the grid
+            **containers.container_options(containers.DockerSite(CONF.host_results_root, CONF.host_cache)),
+            map_index_template="{{ task.labels['" + containers.JOB_LABEL + "'] }}",  # the job's name in the grid
             execution_timeout=timedelta(seconds=CONF.task_timeout_s),
             retries=1,
             retry_delay=timedelta(seconds=30),
-        ).expand_kwargs(container_requests(planned, built))
+        ).expand_kwargs(container_requests(planned))
 
-    def process_branch(model: str, built):
+    def process_branch(model: str):
         @task(task_id="jobs")
-        def job_folders(planned: dict, built: dict) -> list[str]:
-            plan = RunPlan(**planned)
-            return [str(Path(plan.folder) / job) for job in plan.jobs.get(model, [])]
+        def job_folders(planned: dict) -> list[str]:
+            return pipeline.job_folders(_plan(planned), model)
 
         @task(
             task_id="run",
@@ -199,92 +151,62 @@ def ganblr_benchmark():
         def run_process(folder: str) -> str:
             from airflow.sdk.exceptions import AirflowFailException
 
+            from ganblr_bench.errors import JobFailed
+            from ganblr_bench.run import process
+
             get_current_context()["job"] = Path(folder).name
             try:
-                return backends.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
-            except backends.JobFailed as err:
+                return process.run_process(Path(folder), CONF.runner, CONF.cache, CONF.task_timeout_s)
+            except JobFailed as err:
                 if err.retryable:
                     raise
                 raise AirflowFailException(str(err)) from err  # another try cannot change the verdict
 
-        return run_process.expand(folder=job_folders(planned, built))
+        return run_process.expand(folder=job_folders(planned))
 
     @task(**TRANSIENT, trigger_rule="all_done", execution_timeout=timedelta(minutes=30), outlets=[METRICS])
     def record(planned: dict) -> dict:
-        from ganblr_bench import store
-
-        plan = RunPlan(**planned)
-        folder = Path(plan.folder)
-        built = get_current_context()["ti"].xcom_pull(task_ids="build_image")
-        if CONF.backend == "docker":
-            for line in backends.settle_containers(_docker_client, folder, plan.key):
-                print(f"unsettled: {line}")
-        rundir.complete_all_missing(folder, earlier_step_failed=built is None)
-        main = (built or {}).get("locked") or next(iter((built or {}).values()), None)
-        rundir.finish_run(folder, ImageFacts(**main) if main else None)
-        outcome = store.record_paths([folder], dsn=_metrics_dsn())  # raises Spooled -> retry replays
-        for problem in outcome.rejected:
-            print(f"rejected: {problem}")
-        print(f"run {plan.key}: {outcome}")
-        get_current_context()["outlet_events"][METRICS].extra = {
-            "run_id": plan.run_id,
-            "recorded": outcome.recorded,
-            "duplicates": outcome.duplicates,
-        }
-        return {"recorded": outcome.recorded, "duplicates": outcome.duplicates, "rejected": len(outcome.rejected)}
+        client = _docker_client if CONF.backend == Backend.DOCKER else None
+        recorded = pipeline.record(_plan(planned), CONF, _metrics_dsn(), client)
+        get_current_context()["outlet_events"][METRICS].extra = recorded.model_dump(exclude={"rejected"})
+        return recorded.model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=20))
-    def compare(planned: dict, recorded: dict) -> dict:
+    def compare(planned: dict) -> dict:
         """Judge the run against its history (findings go to the warehouse) and write its report."""
-        from ganblr_bench import database, report, trends
-
-        plan = RunPlan(**planned)
-        with database.connect(_metrics_dsn()) as conn:
-            thresholds = trends.Thresholds(**CONF.thresholds)
-            found = trends.detect(conn, plan.run_id, thresholds)
-            built = report.build(conn, plan.run_id, thresholds=thresholds)
-        paths = report.write(built, Path(plan.folder) / rundir.REPORT_DIR)
-        report.write(built, CONF.reports_root / plan.key)
-        print(f"report: {paths['html']}")
-        regressions = [d for d in found if d.finding.verdict == "regression"]
-        return {
-            "regressions": [str(d) for d in regressions if d.stack == "locked"],
-            "canary_regressions": [str(d) for d in regressions if d.stack == "latest"],
-            "improvements": [str(d) for d in found if d.finding.verdict == "improvement"],
-            "previous": built.previous,
-            "changed": built.changed,
-            "report": str(paths["html"]),
-        }
+        return pipeline.judge(_plan(planned), CONF, _metrics_dsn()).model_dump(mode="json")
 
     @task(retries=0, execution_timeout=timedelta(minutes=10))
-    def alert(planned: dict, compared: dict) -> None:
+    def alert(planned: dict, judged: dict) -> None:
         """Fail, naming them, when a figure regressed or a job failed: the run's state tells ops to look.
 
         The canary (latest stack) warns instead: an upstream release that breaks a model is news for the
         engineers (the report says which versions moved), not a failure of the nightly benchmark.
         """
-        folder = Path(planned["folder"])
-        for line in compared["canary_regressions"] + rundir.failures(folder, "latest"):
+        from airflow.configuration import conf
+
+        plan = _plan(planned)
+        found = pipeline.problems(plan, pipeline.Judged.model_validate(judged), _metrics_dsn())
+        for line in found.canary:
             print(f"canary (latest stack): {line}")
-        lines = [f"regression: {r}" for r in compared["regressions"]]
-        if lines and compared["previous"]:  # a regression comes with its likely causes: what changed since the baseline
-            since = f"what changed since run {compared['previous']}"
-            lines += [f"{since}: {c}" for c in compared["changed"]] or [f"{since}: nothing recorded (look at the host)"]
-        lines += [f"job failed: {f}" for f in rundir.failures(folder, "locked")]
-        if lines:
-            raise RuntimeError(
-                f"{len(lines)} problem(s) in this run (report: {_page_url(planned['run_id'])}):\n" + "\n".join(lines)
-            )
+        if found.lines:
+            base = conf.get("api", "base_url", fallback="http://localhost:8080")
+            raise RuntimeError(found.message(pipeline.page_url(base, plan.run_id)))
 
     planned = plan_run()
-    built = build_image(planned, fetch_datasets(planned))
+    built = build_image(planned)
+    fetch_datasets(planned) >> built
     branches = []
     for model in MODELS:
-        with TaskGroup(group_id=model_slug(model)):
-            branches.append(docker_branch(model, built) if CONF.backend == "docker" else process_branch(model, built))
+        with TaskGroup(group_id=slug(model)) as group:
+            docker_branch(model) if CONF.backend == Backend.DOCKER else process_branch(model)
+        built >> group
+        branches.append(group)
     recorded = record(planned)
     branches >> recorded
-    alert(planned, compare(planned, recorded))
+    judged = compare(planned)
+    recorded >> judged
+    alert(planned, judged)
 
 
 ganblr_benchmark()

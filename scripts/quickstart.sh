@@ -29,7 +29,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
 airflow=$here/.venv-airflow/bin
 # Airflow's metadata goes to the same embedded server as the metrics, in its own database.
 AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$("$airflow/python" -c \
-  'from ganblr_bench import database as d; print(d.embedded_dsn(d.home() / "postgres", "airflow").replace("postgresql://", "postgresql+psycopg://", 1))')
+  'from ganblr_bench.warehouse import database as d; print(d.embedded_dsn(d.home() / "postgres", "airflow").replace("postgresql://", "postgresql+psycopg://", 1))')
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
 "$airflow/airflow" db migrate >"$home/airflow-migrate.log" 2>&1 || { tail -n 30 "$home/airflow-migrate.log"; exit 1; }
 

@@ -9,15 +9,16 @@
 #     (scripts/compose-images.sh: local stand-ins, cached by tag)
 # Extra arguments go to pytest, e.g. scripts/test.sh -k datasets
 #
-# scripts/test.sh --fast: the fast tier only (about a minute): the project venv, the linter, and every
+# scripts/test.sh --fast: the fast tier only (about two minutes): the project venv, the linter and type checker, and every
 # test that needs neither Docker, Airflow nor the dataset mirror (a real embedded PostgreSQL included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
-lint() {
+lint() {  # the linter, the formatter, and the type checker (strict on the core: pyproject's [tool.mypy])
   .venv/bin/ruff check .
   .venv/bin/ruff format --check --quiet . || { echo "test: files need 'ruff format' (see above)" >&2; return 1; }
+  .venv/bin/mypy
 }
 
 if [ "${1:-}" = "--fast" ]; then

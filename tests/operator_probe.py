@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])  # the DAG folder, as Airflow puts it on sys.path
 from bench_operator import BenchDockerOperator
 
-from ganblr_bench import backends
+from ganblr_bench.run import containers
 
 image, work = sys.argv[2], Path(tempfile.mkdtemp(dir=sys.argv[3]))
 mine, other = work / "job", work / "other-job"
@@ -33,10 +33,10 @@ def operator(command: str, name: str) -> BenchDockerOperator:
         container_name=f"probe-{name}-{uuid.uuid4().hex[:6]}",
         mem_limit="256m",
         xcom_all=True,
-        mounts=[{"Target": backends.CONTAINER_JOB, "Source": str(mine), "Type": "bind", "ReadOnly": False}],
-        host_config_extras=backends.host_config_extras("256m"),
+        mounts=[{"Target": containers.CONTAINER_JOB, "Source": str(mine), "Type": "bind", "ReadOnly": False}],
+        host_config_extras=containers.host_config_extras("256m"),
         docker_url="unix:///var/run/docker.sock",
-        **backends.container_options(backends.DockerSite(work, work)),
+        **containers.container_options(containers.DockerSite(work, work)),
     )
 
 
@@ -56,13 +56,13 @@ def pinned(name: str) -> tuple[BenchDockerOperator, Path]:
         entrypoint=["sh", "-c"],
         command=[PINNED],
         container_name=f"probe-{name}-{uuid.uuid4().hex[:6]}",
-        labels={backends.JOB_LABEL: name},
+        labels={containers.JOB_LABEL: name},
         cores=1,
         job_folder=str(folder),
         mem_limit="256m",
         xcom_all=True,
         docker_url="unix:///var/run/docker.sock",
-        **backends.container_options(backends.DockerSite(work, work)),
+        **containers.container_options(containers.DockerSite(work, work)),
     )
     return op, folder
 

@@ -3,7 +3,7 @@ import importlib
 import numpy as np
 import pgmpy.models
 
-from ganblr_bench import compat
+from ganblr_bench.job import compat
 
 
 def test_apply_restores_the_names_ganblr_needs_and_is_idempotent():

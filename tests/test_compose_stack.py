@@ -14,7 +14,7 @@ import pytest
 from compose_stack import ComposeStack
 from jobs import ARTIFACTS, in_chromium
 
-from ganblr_bench import rundir
+from ganblr_bench import layout
 
 pytestmark = [pytest.mark.docker, pytest.mark.compose]
 
@@ -97,7 +97,7 @@ def test_local_stack_first_up_runs_the_nightly_at_once_and_a_triggered_benchmark
     assert len(mine) == 1 and mine[0]["extra"]["recorded"] >= 2, events
 
     # Jobs ran as sibling containers of the host's engine; their results are on the host, owned by AIRFLOW_UID.
-    folder = stack.results / rundir.run_key(run_id)
+    folder = stack.results / layout.run_key(run_id)
     results = sorted(folder.glob("*/result.json"))
     assert [p.parent.name for p in results] == ["ganblr-breast-cancer-s0", "ganblrpp-breast-cancer-s0"]
     for path in results:
@@ -200,7 +200,7 @@ def test_celery_stack_spreads_jobs_over_two_workers_and_loses_nothing_when_one_i
     # Kill a worker that has finished a job and is running a GANBLR++ job whose container computes: the engine
     # keeps that container running, orphaned; the scheduler fails the silent task after the heartbeat timeout
     # and retries it on the other worker.
-    folder = stack.results / rundir.run_key(run_id)
+    folder = stack.results / layout.run_key(run_id)
 
     def victim():
         finished_by = {json.loads(p.read_text()).get("worker") for p in folder.glob("*/placement.json")}
@@ -236,7 +236,7 @@ def test_celery_stack_spreads_jobs_over_two_workers_and_loses_nothing_when_one_i
     assert set(by_job.values()) == {killed[:12], survivor}  # the matrix was spread over both workers
     # The orphaned container of the killed try was removed before the retry leased its cores.
     leftover = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=io.ganblr-bench.run={rundir.run_key(run_id)}"],
+        ["docker", "ps", "-aq", "--filter", f"label=io.ganblr-bench.run={layout.run_key(run_id)}"],
         capture_output=True,
         text=True,
     ).stdout.split()

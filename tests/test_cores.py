@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from ganblr_bench import cores
+from ganblr_bench import settings
+from ganblr_bench.run import cores
 
 
 def test_cpu_lists_parse_and_bad_ones_are_named():
@@ -16,10 +17,10 @@ def test_cpu_lists_parse_and_bad_ones_are_named():
     for bad in ("", "a", "3-1", "-1"):
         with pytest.raises(cores.CoresError):
             cores.parse_cpu_list(bad)
-    assert cores.usable_cores(8, {cores.CORES_ENV: "2-3"}) == [2, 3]
+    assert cores.usable_cores(8, {settings.CORES.name: "2-3"}) == [2, 3]
     assert cores.usable_cores(4, {}) == [0, 1, 2, 3]
     with pytest.raises(cores.CoresError, match="names core 5 but the host has 4"):
-        cores.usable_cores(4, {cores.CORES_ENV: "2-5"})
+        cores.usable_cores(4, {settings.CORES.name: "2-5"})
 
 
 def test_two_leases_get_disjoint_cores_and_see_each_other(tmp_path):
@@ -71,7 +72,7 @@ def test_a_holder_killed_gives_its_core_back(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from ganblr_bench import cores; import pathlib, time; "
+            f"from ganblr_bench.run import cores; import pathlib, time; "
             f"l = cores.lease('doomed', 2, [0, 1], pathlib.Path({str(tmp_path)!r})); print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

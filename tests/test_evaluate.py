@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganblr_bench import evaluate
+from ganblr_bench.job import utility
 
 
 def accuracy(*args, **kwargs) -> float:
-    return evaluate.classify(*args, **kwargs)["accuracy"]
+    return utility.classify(*args, **kwargs)["accuracy"]
 
 
 def _data(n, seed):
@@ -44,53 +44,53 @@ def test_score_pairs_tstr_with_trtr_and_is_seeded():
     x, y = _data(200, 0)
     noisy_y = y.sample(frac=1.0, random_state=3).reset_index(drop=True)  # labels unrelated to features
     tx, ty = _data(100, 1)
-    first = evaluate.score(x, noisy_y, x, y, tx, ty, ["size"], ["lr", "rf"], seed=4)
+    first = utility.score(x, noisy_y, x, y, tx, ty, ["size"], ["lr", "rf"], seed=4)
     assert [p.classifier for p in first] == ["lr", "rf"]
     assert all(p.trtr_accuracy == 1.0 and p.tstr_accuracy < 0.8 for p in first)
-    assert evaluate.score(x, noisy_y, x, y, tx, ty, ["size"], ["lr", "rf"], seed=4) == first
+    assert utility.score(x, noisy_y, x, y, tx, ty, ["size"], ["lr", "rf"], seed=4) == first
 
 
 def test_macro_f1_and_auc_see_through_a_majority_class_guess():
     x, y = _data(300, 0)
     tx, ty = _data(200, 1)
     majority = pd.Series(["no"] * len(y))  # one class: the classifier can only guess it
-    guess = evaluate.classify(x, majority, tx, ty, ["size"], "lr", 0)
+    guess = utility.classify(x, majority, tx, ty, ["size"], "lr", 0)
     assert guess["accuracy"] == pytest.approx((ty == "no").mean())
     assert guess["macro_f1"] == pytest.approx(((ty == "no").mean() * 2 / (1 + (ty == "no").mean())) / 2)
     assert guess["roc_auc"] == 0.5
-    clean = evaluate.classify(x, y, tx, ty, ["size"], "lr", 0)
+    clean = utility.classify(x, y, tx, ty, ["size"], "lr", 0)
     assert clean["macro_f1"] == 1.0 and clean["roc_auc"] == 1.0
 
 
 def test_auc_is_left_out_for_more_than_two_classes():
     x, y = _data(300, 0)
     y = pd.Series(np.where(x["size"] > 0.5, "c", y), name="label")
-    scores = evaluate.classify(x, y, x, y, ["size"], "rf", 0)
+    scores = utility.classify(x, y, x, y, ["size"], "rf", 0)
     assert scores["roc_auc"] is None and 0 < scores["macro_f1"] <= 1
 
 
 def test_trtr_is_computed_once_and_read_back_until_what_it_depends_on_changes(tmp_path):
     x, y = _data(200, 0)
     tx, ty = _data(100, 1)
-    cache = evaluate.TrtrCache(tmp_path)
-    first = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
-    again = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
+    cache = utility.TrtrCache(tmp_path)
+    first = utility.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
+    again = utility.score(x, y, x, y, tx, ty, ["size"], ["lr", "rf"], 4, cache)
     assert [s.trtr_cached for s in first] == [False, False] and [s.trtr_cached for s in again] == [True, True]
     assert [s.trtr_accuracy for s in again] == [s.trtr_accuracy for s in first]
     assert len(list(tmp_path.glob("*.json"))) == 2
-    other_seed = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 5, cache)
+    other_seed = utility.score(x, y, x, y, tx, ty, ["size"], ["lr"], 5, cache)
     changed = tx.copy()
     changed.loc[0, "size"] += 1.0
-    other_rows = evaluate.score(x, y, x, y, changed, ty, ["size"], ["lr"], 4, cache)
+    other_rows = utility.score(x, y, x, y, changed, ty, ["size"], ["lr"], 4, cache)
     assert other_seed[0].trtr_cached is False and other_rows[0].trtr_cached is False
 
 
 def test_a_damaged_cache_entry_is_recomputed_not_trusted(tmp_path):
     x, y = _data(200, 0)
     tx, ty = _data(100, 1)
-    cache = evaluate.TrtrCache(tmp_path)
-    truth = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
+    cache = utility.TrtrCache(tmp_path)
+    truth = utility.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
     entry = next(tmp_path.glob("*.json"))
     entry.write_text(entry.read_text().replace('"accuracy": 1.0', '"accuracy": 0.1')[:-5])  # cut short
-    again = evaluate.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
+    again = utility.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
     assert again.trtr_cached is False and again.trtr_accuracy == truth.trtr_accuracy

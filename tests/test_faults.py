@@ -19,9 +19,12 @@ import pytest
 from jobs import cli, write_spec
 from test_store import count
 
-from ganblr_bench import backends, migrate, rundir, store
-
-pytestmark = pytest.mark.postgres
+from ganblr_bench import layout, settings
+from ganblr_bench.errors import JobFailed
+from ganblr_bench.run import containers, postmortem, process
+from ganblr_bench.run.plan import plan_run
+from ganblr_bench.warehouse import migrate, store
+from ganblr_bench.warehouse import spool as spool_files
 
 
 def rows(dsn: str) -> int:
@@ -52,7 +55,7 @@ def test_a_poisoned_result_among_good_ones_is_kept_aside_and_the_rest_recorded(
     outcome = store.record_paths([run], warehouse, spool)
     assert (outcome.recorded, outcome.spooled) == (4, 0)
     assert any("ganblr-iris-s1: refused by the database (integer out of range)" in line for line in outcome.rejected)
-    kept = list((spool / store.REJECTED_DIR).glob("*.json"))
+    kept = list((spool / spool_files.REJECTED_DIR).glob("*.json"))
     assert len(kept) == 1 and "integer out of range" in json.loads(kept[0].read_text())["reasons"]["ganblr-iris-s1"]
     assert list(spool.glob("*.json")) == []  # not spooled: the next record is not poisoned by it
     again = store.record_paths([run], warehouse, spool)
@@ -82,7 +85,7 @@ def test_an_unreadable_spool_file_is_moved_aside_by_name_and_the_others_replayed
         and "list.json: unreadable spool file" in replayed.stderr
     )
     assert "replayed from spool 5" in replayed.stdout
-    assert sorted(p.name for p in (spool / store.REJECTED_DIR).glob("*.json")) == ["binary.json", "list.json"]
+    assert sorted(p.name for p in (spool / spool_files.REJECTED_DIR).glob("*.json")) == ["binary.json", "list.json"]
     assert list(spool.glob("*.json")) == []
     fault_row(
         "unreadable spool files (binary, a JSON list)",
@@ -122,8 +125,8 @@ def test_duplicate_delivery_records_nothing_twice(warehouse, run_folder, tmp_pat
     spool = tmp_path / "spool"
     store.record_paths([run_folder], warehouse, spool)
     before = rows(warehouse)
-    batch, _ = rundir.collect(run_folder)
-    store.spool(batch, spool)  # the same batch delivered again, through the spool
+    batch, _ = layout.collect(run_folder)
+    spool_files.spool(batch, spool)  # the same batch delivered again, through the spool
     again = store.record_paths([run_folder], warehouse, spool)
     assert (again.recorded, again.replayed, again.duplicates) == (0, 5, 10)
     fault_row("duplicate delivery (a retry and a replay)", "duplicates skipped", (before, rows(warehouse)), "5 once")
@@ -132,7 +135,7 @@ def test_duplicate_delivery_records_nothing_twice(warehouse, run_folder, tmp_pat
 def test_a_lock_held_elsewhere_times_out_and_spools_instead_of_hanging(
     warehouse, run_folder, tmp_path, monkeypatch, fault_row
 ):
-    monkeypatch.setenv(store.LOCK_TIMEOUT_ENV, "1")  # the setting ops would lower, so the test waits 1 s, not 30
+    monkeypatch.setenv(settings.LOCK_TIMEOUT_S.name, "1")  # the setting ops would lower, so the test waits 1 s, not 30
     spool = tmp_path / "spool"
     with psycopg.connect(warehouse) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (migrate.MIGRATION_LOCK,))  # a migration in progress
@@ -171,7 +174,7 @@ def test_an_out_of_date_schema_is_refused_by_the_writer_and_spooled(fresh_db, ru
 
 def test_a_stale_result_cannot_hide_a_kill(warehouse, tmp_path, mirror, fault_row):
     """Try 1 left an ok result; try 2 is killed for real (SIGKILL) while it fits: the record says killed."""
-    planned = rundir.plan_run(
+    planned = plan_run(
         {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500, "references": False},
         "stale",
         tmp_path / "results",
@@ -190,10 +193,9 @@ def test_a_stale_result_cannot_hide_a_kill(warehouse, tmp_path, mirror, fault_ro
     time.sleep(3)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(30) == -9
-    assert rundir.missing_results(Path(planned.folder)) == ["ganblr-adult-s0"]  # try 1's result was moved aside
-    status, error = rundir.classify_exit(False, proc.returncode)
-    rundir.complete_missing(Path(planned.folder), "ganblr-adult-s0", status, error)
-    rundir.finish_run(Path(planned.folder))
+    assert layout.missing_results(Path(planned.folder)) == ["ganblr-adult-s0"]  # try 1's result was moved aside
+    status, error = postmortem.classify_exit(False, proc.returncode)
+    postmortem.complete_missing(Path(planned.folder), "ganblr-adult-s0", status, error)
     store.record_paths([Path(planned.folder)], warehouse, tmp_path / "spool")
     with psycopg.connect(warehouse) as conn:
         recorded = conn.execute("SELECT status, error FROM bench.job_results").fetchall()
@@ -206,21 +208,20 @@ def test_an_engine_that_does_not_answer_at_settling_still_leaves_every_job_recor
     """A real Docker client whose socket has no engine behind it (the engine stopped)."""
     import docker
 
-    planned = rundir.plan_run(
+    planned = plan_run(
         {"models": ["ganblr", "ganblr++"], "datasets": ["iris"], "seeds": [0], "references": False},
         "engine-down",
         tmp_path / "results",
     )
     folder = Path(planned.folder)
-    rundir.complete_missing(folder, "ganblr-iris-s0", "failed", "stands in for the branch that finished")
-    lines = backends.settle_containers(
+    postmortem.complete_missing(folder, "ganblr-iris-s0", "failed", "stands in for the branch that finished")
+    lines = containers.settle_containers(
         lambda: docker.APIClient(base_url=f"unix://{tmp_path / 'no-engine.sock'}", timeout=5), folder, planned.key
     )
     assert lines == [
         "ganblrpp-iris-s0: the job's container could not be inspected: the Docker engine did not "
         "answer (DockerException)"
     ]
-    rundir.finish_run(folder)
     assert store.record_paths([folder], warehouse, tmp_path / "spool").recorded == 2
     fault_row(
         "Docker engine gone when settling",
@@ -231,7 +232,7 @@ def test_an_engine_that_does_not_answer_at_settling_still_leaves_every_job_recor
 
 
 def test_a_process_job_past_its_task_timeout_is_a_timeout_and_not_retried(tmp_path, mirror, fault_row):
-    planned = rundir.plan_run(
+    planned = plan_run(
         {"models": ["ganblr"], "datasets": ["adult"], "seeds": [0], "epochs": 500, "references": False},
         "slow",
         tmp_path / "results",
@@ -239,8 +240,8 @@ def test_a_process_job_past_its_task_timeout_is_a_timeout_and_not_retried(tmp_pa
     )
     job = Path(planned.folder) / "ganblr-adult-s0"
     runner = str(Path(sys.executable).with_name("ganblr-bench"))
-    with pytest.raises(backends.JobFailed) as err:
-        backends.run_process(job, runner, Path(os.environ["GANBLR_BENCH_CACHE"]), timeout_s=8)
+    with pytest.raises(JobFailed) as err:
+        process.run_process(job, runner, Path(os.environ["GANBLR_BENCH_CACHE"]), timeout_s=8)
     assert err.value.retryable is False
     result = json.loads((job / "result.json").read_text())
     assert result["status"] == "timeout" and "ran past its task's 8 s" in result["error"]
@@ -248,7 +249,7 @@ def test_a_process_job_past_its_task_timeout_is_a_timeout_and_not_retried(tmp_pa
 
 
 def test_a_process_job_gets_no_secrets_of_the_scheduler():
-    env = backends.process_env(
+    env = process.process_env(
         Path("/cache"),
         {
             "PATH": "/bin",

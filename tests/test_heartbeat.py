@@ -7,7 +7,9 @@ import time
 import pytest
 from jobs import run_cli, write_spec
 
-from ganblr_bench import heartbeat
+from ganblr_bench import settings
+from ganblr_bench.errors import SettingsError
+from ganblr_bench.job import heartbeat
 
 
 def test_phase_lines_and_heartbeats_with_the_epoch_the_model_printed():
@@ -41,9 +43,9 @@ def test_heartbeats_off_leaves_the_phase_lines():
 
 @pytest.mark.parametrize("raw", ["-1", "soon"])
 def test_a_bad_interval_is_refused_naming_the_setting(raw):
-    with pytest.raises(ValueError, match="GANBLR_BENCH_HEARTBEAT_S"):
-        heartbeat.every_from_env({"GANBLR_BENCH_HEARTBEAT_S": raw})
-    assert heartbeat.every_from_env({}) == heartbeat.DEFAULT_EVERY_S
+    with pytest.raises(SettingsError, match="GANBLR_BENCH_HEARTBEAT_S"):
+        settings.HEARTBEAT_S.get({"GANBLR_BENCH_HEARTBEAT_S": raw})
+    assert settings.HEARTBEAT_S.get({}) == 30
 
 
 @pytest.mark.slow

@@ -29,11 +29,11 @@ def image() -> str:
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """The host fills the dataset cache; containers mount it read-only (they have no network)."""
-    from ganblr_bench import sources
+    from ganblr_bench import dataset_files
 
     folder = tmp_path_factory.mktemp("container-cache")
     folder.chmod(0o755)  # readable by the image's unprivileged user
-    sources.fetch("adult", cache=folder)
+    dataset_files.fetch("adult", cache=folder)
     return folder
 
 
@@ -93,8 +93,8 @@ HARDENED = ("--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-
 # evaluation 500 MiB through NumPy; both are freed before the next phase.
 PHASE_PROBE = """
 import json, numpy as np, tensorflow as tf
-from ganblr_bench import measure
-phases = measure.Phases(measure.process_start_time())
+from ganblr_bench.job import usage
+phases = usage.Phases(usage.process_start_time())
 phases.startup_done()
 with phases("fit"):
     t = tf.fill((200 * 2**20 // 4,), 1.0)  # one tensor, written by TensorFlow's kernel: resident
@@ -105,7 +105,7 @@ with phases("sample"):
 with phases("evaluate"):
     a = np.ones(500 * 2**20 // 8)
     del a
-u, _ = measure.usage(measure.process_start_time(), phases)
+u, _ = usage.usage(usage.process_start_time(), phases)
 print(json.dumps(u.model_dump()))
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from ganblr_bench import image
+from ganblr_bench.run import image
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ganblr_bench import image
+from ganblr_bench.run import image
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCKS = ("requirements-build.lock", "requirements-models.lock", "requirements-dev.lock", "requirements-airflow.lock")

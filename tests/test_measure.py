@@ -4,27 +4,27 @@ import time
 import numpy as np
 import pytest
 
-from ganblr_bench import measure
+from ganblr_bench.job import usage
 
 
 def test_process_start_is_before_now_and_after_boot():
-    started = measure.process_start_time()
+    started = usage.process_start_time()
     assert 0 < time.time() - started < 24 * 3600
 
 
 def test_cpu_seconds_grow_with_work():
-    before = measure.cpu_seconds()
+    before = usage.cpu_seconds()
     end = time.perf_counter() + 0.3
     while time.perf_counter() < end:
         pass
-    assert measure.cpu_seconds() - before >= 0.2
+    assert usage.cpu_seconds() - before >= 0.2
 
 
 def test_peak_memory_sees_a_large_allocation():
-    before, source = measure.peak_memory()
+    before, source = usage.peak_memory()
     block = bytearray(300 * 2**20)
     block[::4096] = b"x" * len(block[::4096])  # touch every page
-    after, _ = measure.peak_memory()
+    after, _ = usage.peak_memory()
     assert source == "rusage" and after >= before and after >= 300 * 2**20
     del block
 
@@ -36,7 +36,7 @@ def _touch(mib: int) -> np.ndarray:
 
 def test_each_phase_has_its_own_peak_and_evaluation_cannot_raise_the_models():
     """The known parts: fit holds 150 MiB, evaluation 400 MiB (both freed after); the model's peak stays fit's."""
-    phases = measure.Phases(measure.process_start_time())
+    phases = usage.Phases(usage.process_start_time())
     phases.startup_done()
     with phases("fit"):
         block = _touch(150)
@@ -46,7 +46,7 @@ def test_each_phase_has_its_own_peak_and_evaluation_cannot_raise_the_models():
     with phases("evaluate"):
         block = _touch(400)
         del block
-    u, _ = measure.usage(measure.process_start_time(), phases)
+    u, _ = usage.usage(usage.process_start_time(), phases)
     base = phases.usage["sample"].peak_memory_bytes  # the resident set between the phases
     fit, evaluate = phases.usage["fit"].peak_memory_bytes, phases.usage["evaluate"].peak_memory_bytes
     assert u.memory_source == "process-peak-rss"
@@ -57,7 +57,7 @@ def test_each_phase_has_its_own_peak_and_evaluation_cannot_raise_the_models():
 
 
 def test_cpu_of_a_phase_is_its_own_and_the_headline_covers_fit_and_sample():
-    phases = measure.Phases(measure.process_start_time())
+    phases = usage.Phases(usage.process_start_time())
     phases.startup_done()
     with phases("fit"):
         end = time.perf_counter() + 0.4
@@ -69,7 +69,7 @@ def test_cpu_of_a_phase_is_its_own_and_the_headline_covers_fit_and_sample():
         end = time.perf_counter() + 0.3
         while time.perf_counter() < end:
             pass
-    u, wall = measure.usage(measure.process_start_time(), phases)
+    u, wall = usage.usage(usage.process_start_time(), phases)
     fit, sample = phases.usage["fit"], phases.usage["sample"]
     assert fit.cpu_s >= 0.35 and sample.cpu_s < 0.05 and phases.usage["evaluate"].cpu_s >= 0.25
     assert u.cpu_seconds == pytest.approx(fit.cpu_s + sample.cpu_s, abs=0.002)
@@ -79,14 +79,14 @@ def test_cpu_of_a_phase_is_its_own_and_the_headline_covers_fit_and_sample():
 
 
 def test_a_phase_cut_short_is_not_recorded_and_leaves_no_headline():
-    phases = measure.Phases(measure.process_start_time())
+    phases = usage.Phases(usage.process_start_time())
     with pytest.raises(TimeoutError), phases("fit"):
         raise TimeoutError
     assert "fit" not in phases.usage
-    u, _ = measure.usage(measure.process_start_time(), phases)
+    u, _ = usage.usage(usage.process_start_time(), phases)
     assert u.peak_memory_bytes is None and u.cpu_percent is None and u.job_peak_memory_bytes > 0
 
 
 def test_where_the_job_runs_is_read_from_the_kernel():
-    assert measure.cores() == sorted(os.sched_getaffinity(0))
-    assert measure.host_load() >= 0
+    assert usage.cores() == sorted(os.sched_getaffinity(0))
+    assert usage.host_load() >= 0

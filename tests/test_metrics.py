@@ -1,55 +1,66 @@
-"""The one table of figures (metrics.py) agrees with the warehouse's views, and shows values in its units."""
+"""The one table of figures (figures.py) agrees with the warehouse's views, and shows values in its units."""
 
 import re
 
 import psycopg
 import pytest
 
-from ganblr_bench import metrics, migrate, views
+from ganblr_bench import figures
+from ganblr_bench.warehouse import migrate, views
 
 
 def test_values_are_shown_in_their_units():
-    assert metrics.get("peak_memory_bytes").show(712 * 2**20) == "712 MiB"
-    assert metrics.get("execution_s").show(12.4149) == "12.41 s"
-    assert metrics.get("tstr_accuracy").show(0.84213) == "0.842"
-    assert metrics.get("cpu_percent").number(None) == "-"
+    memory, seconds = figures.get("peak_memory_bytes"), figures.get("execution_s")
+    assert memory.show(712 * 2**20) == "712 MiB" and memory.show(1.07e3 * 2**20) == "1.04 GiB"  # never 1.07e+03 MiB
+    assert memory.show(712 * 2**20, 30 * 2**20) == "712 ± 30 MiB"
+    assert (
+        seconds.show(12.4149) == "12.4 s" and seconds.show(252) == "4 min 12 s" and seconds.show(3900) == "1 h 05 min"
+    )
+    assert seconds.show(0.052) == "0.052 s" and seconds.show(12.41, 0.3) == "12.4 ± 0.3 s"
+    assert figures.get("tstr_accuracy").show(0.84213) == "0.842" and figures.get("cpu_percent").show(88.3) == "88 %"
+    assert figures.get("cpu_percent").show(None) == "-"
     with pytest.raises(KeyError, match="no metric 'speed'"):
-        metrics.get("speed")
+        figures.get("speed")
 
 
-@pytest.mark.postgres
 def test_the_table_matches_the_sql_views(fresh_db):
     with psycopg.connect(fresh_db) as conn:
         migrate.upgrade(conn)
         history = conn.execute("SELECT pg_get_viewdef('analytics.metric_history'::regclass)").fetchone()[0]
         in_view = dict(re.findall(r"\('(\w+)'::text, *'([^']+)'::text", history))
-        assert in_view == {m.key: m.unit for m in metrics.METRICS if m.source == "column"}
+        assert in_view == {m.key: m.unit for m in figures.METRICS if m.source == "column"}
         job_columns, _ = views.read(conn, "job_results")
         score_columns, _ = views.read(conn, "scores")
-    for metric in metrics.METRICS:
+    for metric in figures.METRICS:
         if metric.source == "column":
             assert metric.job_column in job_columns, metric.key
         elif metric.source == "score":
             assert metric.key in score_columns, metric.key
         else:
             assert metric.source == "job", metric.key  # rows of bench.job_metrics: see test_store's round trip
-    assert set(metrics.COMPARED) <= set(metrics.BY_KEY) and set(metrics.TRENDS) <= set(metrics.BY_KEY)
+    assert set(figures.COMPARED) <= set(figures.BY_KEY) and set(figures.TRENDS) <= set(figures.BY_KEY)
 
 
 def test_every_figure_a_result_can_carry_has_a_row_in_the_table():
-    from ganblr_bench.contract import PHASES, QUALITY_METRICS
+    import typing
 
+    from ganblr_bench.contract import QUALITY_METRICS, Phase
+    from ganblr_bench.figures import PHASES
+
+    assert typing.get_args(Phase) == PHASES  # the result's phase names are the figures' phases
     for key in [*QUALITY_METRICS, *(f"{p}_{f}" for p in PHASES for f in ("cpu_s", "peak_memory_bytes"))]:
-        assert metrics.get(key).source == "job"
-    watched = set(metrics.WATCHED)
+        assert figures.get(key).source == "job"
+    watched = set(figures.WATCHED)
     assert {
         "peak_memory_bytes",
-        "cpu_percent",
+        "execution_s",
         "tstr_macro_f1",
         "column_shapes",
         "dcr_overfitting_protection",
     } <= watched
-    assert not {"host_load_1m", "peer_jobs", "sample_cpu_s"} & watched  # context, not figures to alert on
+    context = {"cpu_percent", "host_load_1m", "peer_jobs", "cores", "core_wait_s"}  # context, not goals
+    assert not (context | {"sample_cpu_s"}) & watched
+    assert all(figures.get(k).better == "neither" for k in context)
 
 
 def test_every_figure_is_documented_in_the_warehouse_guide():
@@ -59,4 +70,4 @@ def test_every_figure_is_documented_in_the_warehouse_guide():
     documented = {
         k for line in doc.splitlines() if line.startswith("| `") for k in re.findall(r"`(\w+)`", line.split("|")[1])
     }
-    assert documented == set(metrics.BY_KEY)
+    assert documented == set(figures.BY_KEY)

@@ -8,9 +8,7 @@ import psycopg
 import pytest
 from test_store import count, upgraded
 
-from ganblr_bench import migrate, views
-
-pytestmark = pytest.mark.postgres
+from ganblr_bench.warehouse import migrate, views
 
 
 def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):

@@ -16,7 +16,8 @@ import pytest
 from airflow_stack import ROOT, AirflowStack
 from jobs import ARTIFACTS, history_runs, in_chromium
 
-from ganblr_bench import database, migrate, rundir, store
+from ganblr_bench import layout, settings
+from ganblr_bench.warehouse import database, migrate, store
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.airflow, pytest.mark.usefixtures("mirror")]
 
@@ -37,12 +38,12 @@ def stack(tmp_path_factory, pg_server):
     pgdata = Path(socket_dir)
     metadata = database.embedded_dsn(pgdata, "airflow").replace("postgresql://", "postgresql+psycopg://", 1)
     metrics = database.embedded_dsn(pgdata, "metrics_e2e")
-    os.environ[migrate.READER_PASSWORD_ENV] = "reader-pw"
+    os.environ[settings.READER_PASSWORD.name] = "reader-pw"
     try:
         with psycopg.connect(metrics) as conn:  # the deploy step: schema, roles, the reader's password
             migrate.upgrade(conn)
     finally:
-        del os.environ[migrate.READER_PASSWORD_ENV]
+        del os.environ[settings.READER_PASSWORD.name]
     results, cache = home / "results", home / "cache"
     results.mkdir()
     conn_json = json.dumps(
@@ -85,7 +86,7 @@ def _interval(ti: dict) -> tuple[datetime, datetime]:
 def _ran_on_cores_of_their_own(folder: Path) -> None:
     """From inside the containers (their cgroup's cpuset and affinity, their own clocks): jobs that ran at the
     same time ran on disjoint cores, one each; and some did run at the same time (4 jobs, 2 cores)."""
-    batch, rejected = rundir.collect(folder)  # as record reads them: each with its lease's placement.json
+    batch, rejected = layout.collect(folder)  # as record reads them: each with its lease's placement.json
     assert rejected == []
     results = [r for r, _ in batch.results]
     overlapping = 0
@@ -169,7 +170,7 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
         assert (
             scores == 4 * 4 * 6
         )  # 4 models x 4 classifiers x accuracy, macro-F1, ROC AUC (adult is binary), TSTR+TRTR
-    _ran_on_cores_of_their_own(stack.results / rundir.run_key(run["dag_run_id"]))
+    _ran_on_cores_of_their_own(stack.results / layout.run_key(run["dag_run_id"]))
 
     code, second = stack.trigger(SMALL)
     assert code == 200
@@ -181,12 +182,12 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
         ).fetchone()
     assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
 
-    folder = stack.results / rundir.run_key(second["dag_run_id"])
+    folder = stack.results / layout.run_key(second["dag_run_id"])
     page = (folder / "report" / "report.html").read_text()
     assert "GANBLR++" in page and "data:image/png;base64," in page and "No regression, no failed job" in page
     assert "from the floor to the real data" in page and "naive Bayes (reference)" in page
     assert "model peak memory (fit + sample)" in page and "privacy: DCR overfitting protection" in page
-    stack.first_run_folder = stack.results / rundir.run_key(run["dag_run_id"])
+    stack.first_run_folder = stack.results / layout.run_key(run["dag_run_id"])
     stack.first_run_id = run["dag_run_id"]
 
 
@@ -258,7 +259,7 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
         assert code in (401, 403) and "GANBLR" not in body, (path, code)
     code, page = stack.page("/ganblr-bench/")
     assert code == 200 and "GANBLR vs GANBLR++" in page and "execution (fit + sample)" in page
-    stored = (stack.results / rundir.run_key(stack.last_run_id) / "report" / "report.html").read_text()
+    stored = (stack.results / layout.run_key(stack.last_run_id) / "report" / "report.html").read_text()
     assert page == stored  # served as the pipeline wrote it, not built per request
     assert page.count("data:image/png;base64,") >= 1 and "regressed" in page
     assert "password" not in page.lower() and "postgresql://" not in page
@@ -317,7 +318,7 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     assert all(r[2] == "ok" and r[4] == "2.4.6" for r in locked)
     for r in latest:  # a canary job either ran on its own image or says why not
         assert (r[2] == "ok" and r[5] != locked[0][5]) or (r[2] == "failed" and r[3]), r
-    page = (stack.results / rundir.run_key(run["dag_run_id"]) / "report" / "report.html").read_text()
+    page = (stack.results / layout.run_key(run["dag_run_id"]) / "report" / "report.html").read_text()
     assert "Locked vs latest stack" in page
     log = stack.task_log(run["dag_run_id"], "build_image")
     assert "latest image ganblr-bench:inputs-" in log or "the latest stack's image did not build" in str(rows)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganblr_bench import quality
+from ganblr_bench.job import quality
 
 
 def _frame(n, seed, flip=0.0):

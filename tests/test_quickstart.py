@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from jobs import ARTIFACTS
 
-from ganblr_bench import database
+from ganblr_bench.warehouse import database
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 ROOT = ARTIFACTS.parents[1]

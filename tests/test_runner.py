@@ -91,7 +91,7 @@ def test_a_timeout_a_library_rewraps_is_still_a_timeout():
     """Libraries may catch the timeout and raise their own error: the deadline knows it expired."""
     import time
 
-    from ganblr_bench.runner import Deadline, JobTimeout
+    from ganblr_bench.job.runner import Deadline, JobTimeout
 
     deadline = Deadline(0.05)
     with pytest.raises(RuntimeError), deadline:
@@ -111,7 +111,7 @@ def test_a_job_that_swallows_every_stop_is_still_ended_at_its_deadline(tmp_path)
 
     script = (
         "import os, time\n"
-        "from ganblr_bench.runner import Deadline\n"
+        "from ganblr_bench.job.runner import Deadline\n"
         "d = Deadline(0.3, grace=1.5, last_resort=lambda: os._exit(7))\n"
         "with d:\n"
         "    while True:\n"

@@ -7,7 +7,8 @@ import psycopg
 import pytest
 from jobs import history_runs
 
-from ganblr_bench import store, trends
+from ganblr_bench.analysis import trends
+from ganblr_bench.warehouse import store
 
 
 def noisy(mean, spread, n, seed=0):
@@ -111,5 +112,5 @@ def test_the_median_baseline_is_the_median_and_the_scaled_mad():
     centre, spread = trends.centre_and_spread([1.0, 2.0, 3.0, 4.0, 100.0], "median")
     assert centre == 3.0 and spread == pytest.approx(1.4826 * 1.0)
     assert trends.centre_and_spread([1.0, 2.0, 3.0], "mean") == (2.0, 1.0)
-    with pytest.raises(ValueError, match="baseline must be one of median, mean"):
+    with pytest.raises(ValueError, match="Input should be .median. or .mean."):
         trends.Thresholds(baseline="mode")

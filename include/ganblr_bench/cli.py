@@ -1,300 +1,464 @@
-"""The ``ganblr-bench`` command: the container's entrypoint and the tool people type.
+"""The ``ganblr-bench`` command: the container's entrypoint and the tool people type. Dispatch only: each
+command parses its arguments and calls the core.
 
-Exit codes: 0 done; 1 the job ran and failed (its result.json says why); 2 bad input,
-found before any expensive work started.
+Exit codes (``errors.ExitCode``, the same for every command): 0 done; 1 the job ran and failed, a regression was
+found, or a result was rejected; 2 bad input (a file, a setting, an argument, an unknown run), found before any
+expensive work started; 3 the database failed and the results were spooled. Every ``errors.BenchError`` is one
+line on stderr with its exit code, never a traceback. Commands that read the warehouse say on stderr which
+database they read, and never create an embedded database by reading.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from . import __version__, catalog, formats, metrics
-from .contract import ContractError, json_schemas, load_spec, model_slug
+from ganblr_bench import __version__, settings
+from ganblr_bench.errors import BenchError, ContractError, ExitCode, NotFound, SettingsError, Spooled
+from ganblr_bench.present import formats
+
+RUN_HELP = "a run: its id, a unique prefix of it, its folder name, latest or previous"
+
+
+def _say(text: str) -> None:
+    print(f"ganblr-bench: {text}", file=sys.stderr)
+
+
+def _reader() -> Any:
+    """A connection to the warehouse for reading, having said which one (and never made a new one)."""
+    from ganblr_bench.warehouse import database
+
+    target = database.read_dsn()
+    _say(f"reading {database.redact(target)}")
+    return database.connect(target)
+
+
+# ---------------------------------------------------------------- jobs and data
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import measure
+    from ganblr_bench.job import usage
 
-    started = measure.process_start_time()
-    spec = load_spec(args.spec)
-    from . import runner
+    started = usage.process_start_time()
+    from ganblr_bench import layout
+    from ganblr_bench.job import runner
 
-    result = runner.run(spec, args.out, process_started=started)
+    spec = layout.load_spec(args.spec)
+    out = writable_folder(args.out, "--out")
+    result = runner.run(spec, out, process_started=started)
     print(runner.summary(result), flush=True)
-    return 0 if result.status == "ok" else 1
+    return ExitCode.OK if result.status == "ok" else ExitCode.FAILED
+
+
+def writable_folder(path: Path, flag: str) -> Path:
+    """``path`` as a folder this process can write into (made if missing), or a clear error naming the flag."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".ganblr-bench-probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise SettingsError(f"{flag} {path}: cannot write there ({err.strerror})") from None
+    return path
 
 
 def _data(args: argparse.Namespace) -> int:
-    if args.action == "list":
-        for info in catalog.REGISTRY.values():
-            kind = "official split" if info.official_split else "seeded split"
-            source = f"package {info.package}" if info.package else "UCI"
-            print(
-                f"{info.name:12} {info.title:36} {len(info.columns) - 1:3} features, {len(info.numeric):2} numeric, "
-                f"{kind}, {source}"
-            )
-        return 0
-    from . import sources
+    from ganblr_bench import dataset_catalog, dataset_files
 
-    for name in args.names or list(catalog.REGISTRY):
-        for role, file in sources.fetch(name).files.items():
+    if args.action == "list":
+        rows = [
+            {
+                "name": info.name,
+                "title": info.title,
+                "features": len(info.columns) - 1,
+                "numeric": len(info.numeric),
+                "split": "official" if info.official_split else "seeded",
+                "source": f"package {info.package}" if info.package else "UCI",
+            }
+            for info in dataset_catalog.REGISTRY.values()
+        ]
+        print(formats.render(rows, args.format))
+        return ExitCode.OK
+    for name in args.names or list(dataset_catalog.REGISTRY):
+        for role, file in dataset_files.fetch(name).files.items():
             print(f"{name} {role}: {file.path}")
-    return 0
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- the warehouse
 
 
 def _db(args: argparse.Namespace) -> int:
-    from . import database, migrate, store
+    from ganblr_bench.warehouse import database, migrate, spool, store
 
     if args.action == "stop-embedded":
         print("embedded PostgreSQL stopped" if database.stop_embedded() else "embedded PostgreSQL was not running")
-        return 0
+        return ExitCode.OK
     if args.action in ("record", "replay"):
         if args.action == "record" and not args.paths:
             raise ContractError("db record: give at least one run or job result folder")
         try:
             outcome = store.record_paths(args.paths) if args.paths else store.record([])
-        except store.Spooled as err:
-            print(f"ganblr-bench: {err}", file=sys.stderr)
-            return 3
+        except Spooled as err:
+            _say(str(err))
+            return ExitCode.SPOOLED
         for problem in outcome.rejected:
-            print(f"ganblr-bench: rejected {problem}", file=sys.stderr)
+            _say(f"rejected {problem}")
         print(outcome)
-        return 1 if outcome.rejected else 0
-    target = database.dsn()
+        return ExitCode.FAILED if outcome.rejected else ExitCode.OK
+    if args.action == "status":
+        target = database.read_dsn()
+    else:
+        target = database.dsn()
     with database.connect(target) as conn:
         if args.action == "upgrade":
             applied = migrate.upgrade(conn)
             print(f"applied {', '.join(applied)}" if applied else "schema already up to date")
         version = migrate.schema_version(conn)
         runs = conn.execute("SELECT count(*) FROM bench.runs").fetchone()[0] if version else 0
-    spooled = len(list(store.spool_dir().glob("*.json"))) if store.spool_dir().exists() else 0
     print(
         f"database {database.redact(target)}: schema version {version} of {len(migrate.migrations())}, "
-        f"{runs} run(s); spool {store.spool_dir()}: {spooled} file(s)"
+        f"{runs} run(s); spool {spool.spool_dir()}: {spool.files()} file(s)"
     )
-    return 0
+    return ExitCode.OK
+
+
+def _view(args: argparse.Namespace) -> int:
+    from ganblr_bench.warehouse import views
+
+    with _reader() as conn:
+        columns, rows = views.read(conn, args.view)
+    print(formats.render([dict(zip(columns, r, strict=True)) for r in rows], args.format))
+    return ExitCode.OK
 
 
 def _results(args: argparse.Namespace) -> int:
-    import csv
+    if args.csv:  # the analysts' export of a view, kept under its old name
+        args.view, args.format = args.csv, "csv" if args.format == "table" else args.format
+        return _view(args)
+    from ganblr_bench.analysis import report, runs
+    from ganblr_bench.present import report as rendered
+    from ganblr_bench.present import results
 
-    from . import database, report, views
-
-    with database.connect() as conn:
-        if args.csv:
-            columns, rows = views.read(conn, args.csv)
-            writer = csv.writer(sys.stdout)
-            writer.writerow(columns)
-            writer.writerows(rows)
-            return 0
-        run_id = args.run or views.latest_run_id(conn)
-        if run_id is None:
-            print("no runs recorded yet")
-            return 0
-        known = views.rows(conn, "SELECT 1 FROM analytics.runs WHERE run_id = %s", (run_id,))
-        built = report.build(conn, run_id, plots=False) if known else None
-    if built is None or not built.stats:
-        print(f"no results for run {run_id}", file=sys.stderr)
-        return 1
-    if args.format != "table":
-        print(formats.render(comparison_rows(built), args.format))
-        return 0
-    print(f"run {run_id}: every model side by side (means over ok seeds)")
-    print(comparison_table(built))
+    thresholds = settings.THRESHOLDS.get()
+    with _reader() as conn:
+        run_id = runs.resolve(conn, args.run)
+        built = report.build(conn, run_id, thresholds=thresholds)
+    if not built.stats:
+        raise NotFound(f"run {run_id} has no ok job: 'ganblr-bench compare' or the report says why")
+    if args.format in ("json", "csv"):
+        print(formats.render(results.machine_rows(built), args.format))
+        return ExitCode.OK
+    print(f"{rendered.title(built)}: every model side by side (means over ok seeds)")
+    print(formats.render(results.people_rows(built), args.format))
     for dataset in built.datasets:
-        if report.ladder_rows(built, dataset):
+        lines = rendered.ladder_text(built, dataset)
+        if lines:
             print(
                 f"\n{dataset}: from the floor (independent columns) to the real data (TRTR), and the share of the way"
             )
-            print("\n".join(report.ladder_text(built, dataset)))
-    return 0
+            print("\n".join(lines))
+    return ExitCode.OK
 
 
 def _report(args: argparse.Namespace) -> int:
-    from . import database, report, settings, views
+    from ganblr_bench.analysis import report, runs
+    from ganblr_bench.present import report as rendered
 
-    with database.connect() as conn:
-        run_id = args.run or views.latest_run_id(conn)
-        if run_id is None:
-            raise views.ViewError("no runs recorded yet: nothing to report")
-        built = report.build(conn, run_id, last_runs=args.last, thresholds=settings.thresholds())
-        paths = report.write(built, args.out)
+    thresholds, out = settings.THRESHOLDS.get(), writable_folder(args.out, "--out")
+    with _reader() as conn:
+        run_id = runs.resolve(conn, args.run)
+        built = report.build(conn, run_id, last_runs=args.last, thresholds=thresholds)
+    paths = rendered.write(built, out)
     print(f"report of run {run_id}: {paths['html']} and {paths['markdown']}")
-    return 0
+    return ExitCode.OK
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from . import database, migrate, settings, trends, views
+    from ganblr_bench.analysis import runs, trends
+    from ganblr_bench.states import Verdict
+    from ganblr_bench.warehouse import migrate
 
-    with database.connect() as conn:
+    thresholds = settings.THRESHOLDS.get()  # as the pipeline judges, not the defaults; a bad one fails first
+    with _reader() as conn:
         migrate.require_current(conn)
-        run_id = args.run or views.latest_run_id(conn)
-        if run_id is None:
-            raise views.ViewError("no runs recorded yet: nothing to compare")
-        found = trends.detect(conn, run_id, settings.thresholds())  # as the pipeline judges, not the defaults
-    regressions = [d for d in found if d.finding.verdict == "regression"]
+        run_id = runs.resolve(conn, args.run)
+        found = trends.detect(conn, run_id, thresholds)
+    regressions = [d for d in found if d.finding.verdict == Verdict.REGRESSION]
     if args.format != "table":
         rows = [
-            {"verdict": d.finding.verdict, "model": d.model, "dataset": d.dataset, "stack": d.stack}
-            | {k: v for k, v in vars(d.finding).items() if k not in ("verdict",)}
+            {"run_id": run_id, "model": d.model, "dataset": d.dataset, "stack": str(d.stack)}
+            | {k: (str(v) if k in ("verdict", "better") else v) for k, v in vars(d.finding).items()}
             for d in found
         ]
         print(formats.render(rows, args.format))
-        return 1 if regressions else 0
-    for d in found:  # regressions first
-        print(f"{d.finding.verdict}: {d}")
-    print(f"run {run_id}: {len(regressions)} regression(s), {len(found) - len(regressions)} improvement(s)")
-    return 1 if regressions else 0
-
-
-def comparison_rows(built) -> list[dict]:
-    """The side-by-side figures of a report as rows (dataset, stack, figure, unit, a value per model)."""
-    rows = []
-    for dataset, stack in sorted({(d, s) for d, _, s, _ in built.stats}, key=lambda p: (p[0], p[1] != "locked")):
-        for key in metrics.COMPARED:
-            metric = metrics.get(key)
-            row = {"dataset": dataset, "stack": stack, "figure": key, "unit": metric.unit}
-            row |= {model_slug(m): built.stat(dataset, m, key, stack).mean for m in built.models}
-            rows.append(row)
-    return rows
+    else:
+        for d in found:  # regressions first
+            print(f"{d.finding.verdict}: {d}")
+        print(f"run {run_id}: {len(regressions)} regression(s), {len(found) - len(regressions)} improvement(s)")
+    return ExitCode.FAILED if regressions else ExitCode.OK
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from . import compare, database
+    from ganblr_bench.analysis import runs
+    from ganblr_bench.present import runs as rendered
 
-    with database.connect() as conn:
-        rows = compare.index(conn, args.limit)
-    if not rows:
+    with _reader() as conn:
+        index = runs.index(conn, runs.check_limit(args.limit))
+    if args.format == "html":
+        print(rendered.html(index))
+        return ExitCode.OK
+    if not index and args.format == "table":
         print("no runs recorded yet")
-        return 0
-    print(formats.render(rows, args.format))
-    return 0
+        return ExitCode.OK
+    print(formats.render(rendered.rows(index), args.format))
+    return ExitCode.OK
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from . import compare, database
+    from ganblr_bench.analysis import compare, runs
+    from ganblr_bench.present import comparison
 
-    with database.connect() as conn:
-        found = compare.compare(conn, args.run_a, args.run_b, repo=Path.cwd())
-    rows = [r for r in found.rows() if args.all or r["verdict"] != "same"]
+    thresholds = settings.THRESHOLDS.get()
+    with _reader() as conn:
+        b = runs.resolve(conn, args.run_b or "latest")
+        a = runs.resolve(conn, args.run_a) if args.run_a else runs.previous_comparable(conn, b)
+        if a is None:
+            raise NotFound(f"no earlier run shares a job configuration with {b}: name the run to compare it with")
+        found = compare.compare(conn, a, b, repo=Path.cwd(), thresholds=thresholds)
+    only = not args.all
     if args.format == "json":
-        print(json.dumps(found.as_json(), indent=2, default=str))
-        return 0
-    if args.format == "csv":
-        print(formats.render(rows, "csv"))
-        return 0
-    a, b = found.a, found.b
-    bullet = "- " if args.format == "md" else "  "
-    print(f"A: {a['run_id']} ({a['started_at']:%Y-%m-%d %H:%M}, {a['kind']})")
-    print(f"B: {b['run_id']} ({b['started_at']:%Y-%m-%d %H:%M}, {b['kind']})")
-    print("\nwhat changed from A to B:" if found.changed else "\nwhat changed from A to B: nothing recorded")
-    for line in found.changed:
-        print(f"{bullet}{line}")
-    beyond = sum(1 for c in found.changes if c.beyond_noise)
-    print(f"\nfigures: {len(found.changes)}, {beyond} changed beyond noise\n")
-    print(formats.render(rows, args.format))
-    return 0
-
-
-def comparison_table(built) -> str:
-    """The side-by-side table of a report (``report.Report``) as aligned text: one line per dataset (and
-    stack) and figure, a column per model (those under test first, then the references)."""
-    models = built.models
-    width = max(12, *(len(model_slug(m)) + 2 for m in models))
-    lines = [f"{'dataset':14}{'figure':36}{'unit':>6}" + "".join(f"{model_slug(m):>{width}}" for m in models)]
-    for dataset, stack in sorted({(d, s) for d, _, s, _ in built.stats}, key=lambda p: (p[0], p[1] != "locked")):
-        name = dataset + ("" if stack == "locked" else f" ({stack})")
-        for key in metrics.COMPARED:
-            metric = metrics.get(key)
-            cells = [metric.number(built.stat(dataset, m, key, stack).mean) for m in models]
-            unit = metric.shown_unit or metric.unit
-            lines.append(
-                f"{name:14}{metric.label[:35]:36}{'' if unit == 'fraction' else unit:>6}"
-                + "".join(f"{c:>{width}}" for c in cells)
-            )
-    return "\n".join(lines)
+        print(formats.to_json(comparison.as_json(found, only)))
+    elif args.format == "csv":
+        print(formats.render(comparison.machine_rows(found, only), "csv"))
+    elif args.format == "html":
+        print(comparison.html(found, only, args.sort))
+    elif args.format == "md":
+        print(comparison.markdown(found, only, args.sort))
+    else:
+        print(f"A: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind})")
+        print(f"B: {found.b.run_id} ({found.b.started_at:%Y-%m-%d %H:%M}, {found.b.kind})")
+        print("\nwhat changed from A to B:" if found.changed else "\nwhat changed from A to B: nothing recorded")
+        for change in found.changed:
+            print(f"  {change.line()}")
+        print(f"\n{comparison.headline(found)}")
+        for line in comparison.summary_lines(found):
+            print(f"  {line}")
+        rows = comparison.people_rows(found, only, args.sort)
+        print(
+            "\n" + (formats.render(rows, "table") if rows else "(no figure moved beyond noise; --all shows them all)")
+        )
+    return ExitCode.FAILED if args.fail_on_regression and found.regressions else ExitCode.OK
 
 
 def _schema(args: argparse.Namespace) -> int:
-    print(json.dumps(json_schemas(), indent=2))
-    return 0
+    from ganblr_bench.contract import json_schemas
+
+    print(formats.to_json(json_schemas()))
+    return ExitCode.OK
+
+
+def _completion(args: argparse.Namespace) -> int:
+    print(bash_completion(parser()))
+    return ExitCode.OK
+
+
+def bash_completion(p: argparse.ArgumentParser) -> str:
+    """A bash completion script for every subcommand and its options (``source <(ganblr-bench completion)``)."""
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    cases = []
+    for name, child in sub.choices.items():
+        words = [o for a in child._actions for o in a.option_strings if o not in ("-h",)]
+        words += [c for a in child._actions if a.choices and not a.option_strings for c in a.choices]
+        cases.append(f'    {name}) opts="{" ".join(words)}" ;;')
+    return "\n".join(
+        [
+            "# ganblr-bench completion for bash: source <(ganblr-bench completion)",
+            "_ganblr_bench() {",
+            '  local cur=${COMP_WORDS[COMP_CWORD]} opts=""',
+            '  if [ "$COMP_CWORD" -eq 1 ]; then',
+            f'    COMPREPLY=($(compgen -W "{" ".join(sub.choices)} --help --version" -- "$cur")); return',
+            "  fi",
+            '  case "${COMP_WORDS[1]}" in',
+            *cases,
+            "  esac",
+            '  COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
+            '  [ ${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur"))',
+            "}",
+            "complete -F _ganblr_bench ganblr-bench",
+        ]
+    )
+
+
+# ---------------------------------------------------------------- the parser
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value}: give a number from 1 to 10000")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line and exit 2, as every other bad input
+        self.exit(int(ExitCode.BAD_INPUT), f"{self.prog}: {message} (see --help)\n")
+
+
+def _command(sub: Any, name: str, summary: str, example: str, func: Any) -> argparse.ArgumentParser:
+    child: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    child.set_defaults(func=func)
+    return child
+
+
+def _format(child: argparse.ArgumentParser, extra: tuple[str, ...] = ()) -> None:
+    child.add_argument(
+        "--format",
+        choices=formats.FORMATS + extra,
+        default="table",
+        help="table and md for people; csv and json for machines (raw numbers in base units)"
+        + (", html for a page" if extra else ""),
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ganblr-bench", description="Benchmarks of GANBLR and GANBLR++.")
+    p = _Parser(
+        prog="ganblr-bench",
+        description="Scheduled, containerised, trend-tracked benchmarks of GANBLR and GANBLR++. Exit codes: 0 done, "
+        "1 a job failed / a regression was found / a result was rejected, 2 bad input, 3 results spooled.",
+    )
     p.add_argument("--version", action="version", version=f"ganblr-bench {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run one benchmark job from a job spec")
+    run = _command(
+        sub,
+        "run",
+        "run one benchmark job from a job spec",
+        "ganblr-bench run --spec spec.json --out results/adult-1",
+        _run,
+    )
     run.add_argument("--spec", type=Path, required=True, help="job spec JSON (docs/contract.md)")
     run.add_argument("--out", type=Path, required=True, help="folder for result.json and the synthetic sample")
-    run.set_defaults(func=_run)
 
-    data = sub.add_parser("data", help="list the datasets, or fetch them into the cache")
+    data = _command(
+        sub, "data", "list the datasets, or fetch them into the cache", "ganblr-bench data fetch adult", _data
+    )
     data.add_argument("action", choices=("list", "fetch"))
     data.add_argument("names", nargs="*", help="datasets to fetch (default: all)")
-    data.set_defaults(func=_data)
+    _format(data)
 
-    db = sub.add_parser("db", help="the metrics database: upgrade, record, replay, status, stop-embedded")
+    db = _command(
+        sub,
+        "db",
+        "the metrics database: upgrade, record, replay, status, stop-embedded",
+        "ganblr-bench db record var/results/RUN",
+        _db,
+    )
     db.add_argument("action", choices=("upgrade", "record", "replay", "status", "stop-embedded"))
     db.add_argument("paths", nargs="*", type=Path, help="record: run folders (run.json) or job folders (result.json)")
-    db.set_defaults(func=_db)
 
-    results = sub.add_parser("results", help="GANBLR vs GANBLR++ for the latest run, or any view as CSV")
-    results.add_argument("--run", help="run id (default: the latest)")
-    results.add_argument("--csv", metavar="VIEW", help="print analytics.VIEW as CSV, e.g. metric_history")
-    results.add_argument("--format", choices=formats.FORMATS, default="table", help="how to print (default table)")
-    results.set_defaults(func=_results)
+    results = _command(
+        sub,
+        "results",
+        "every model side by side for a run (default: the latest)",
+        "ganblr-bench results --run latest --format csv > figures.csv",
+        _results,
+    )
+    results.add_argument("--run", default="latest", help=RUN_HELP)
+    results.add_argument("--csv", metavar="VIEW", help="print analytics.VIEW as CSV (the same as 'view VIEW')")
+    _format(results)
 
-    runs = sub.add_parser("runs", help="the runs, newest first: kind, trigger, jobs, failures, regressions")
-    runs.add_argument("--limit", type=int, default=30)
-    runs.add_argument("--format", choices=formats.FORMATS, default="table")
-    runs.set_defaults(func=_runs)
+    view = _command(
+        sub,
+        "view",
+        "print one of the analysts' views (analytics.VIEW)",
+        "ganblr-bench view metric_history --format csv > history.csv",
+        _view,
+    )
+    view.add_argument("view", metavar="VIEW", help="e.g. runs, job_results, metric_history, regressions")
+    _format(view)
 
-    cmp = sub.add_parser("compare", help="run A against run B: every figure, its change, and what changed")
-    cmp.add_argument("run_a", metavar="RUN_A")
-    cmp.add_argument("run_b", metavar="RUN_B")
-    cmp.add_argument("--all", action="store_true", help="also the figures that did not move")
-    cmp.add_argument("--format", choices=formats.FORMATS, default="table")
-    cmp.set_defaults(func=_compare)
+    runs = _command(
+        sub,
+        "runs",
+        "the runs, newest first: kind, trigger, jobs, failures, regressions",
+        "ganblr-bench runs --limit 10",
+        _runs,
+    )
+    runs.add_argument("--limit", type=_limit, default=30, help="how many runs (1-10000, default 30)")
+    _format(runs, ("html",))
 
-    rep = sub.add_parser("report", help="write the comparison report (HTML and Markdown) of a run")
-    rep.add_argument("--run", help="run id (default: the latest)")
+    cmp = _command(
+        sub,
+        "compare",
+        "run A against run B: every figure beyond noise, and what changed between them",
+        "ganblr-bench compare previous latest --fail-on-regression",
+        _compare,
+    )
+    cmp.add_argument("run_a", metavar="RUN_A", nargs="?", help=RUN_HELP + " (default: the run before B)")
+    cmp.add_argument("run_b", metavar="RUN_B", nargs="?", help=RUN_HELP + " (default: latest)")
+    shown = cmp.add_mutually_exclusive_group()
+    shown.add_argument("--all", action="store_true", help="also the figures that did not move beyond noise")
+    shown.add_argument("--only-changed", action="store_true", help="only the figures beyond noise (the default)")
+    cmp.add_argument(
+        "--sort", choices=("name", "change"), default="name", help="by dataset and model, or largest change first"
+    )
+    cmp.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 when a watched figure got worse beyond noise"
+    )
+    _format(cmp, ("html",))
+
+    rep = _command(
+        sub,
+        "report",
+        "write a run's report (HTML and Markdown)",
+        "ganblr-bench report --run latest --out var/report",
+        _report,
+    )
+    rep.add_argument("--run", default="latest", help=RUN_HELP)
     rep.add_argument("--out", type=Path, required=True, help="folder for report.html, report.md and the plots")
-    rep.add_argument("--last", type=int, default=20, help="runs shown in the trend plots")
-    rep.set_defaults(func=_report)
+    rep.add_argument("--last", type=_limit, default=20, help="runs shown in the trend plots")
 
-    det = sub.add_parser("detect", help="check a run for regressions against its history (exit 1 if any)")
-    det.add_argument("--run", help="run id (default: the latest)")
-    det.add_argument("--format", choices=formats.FORMATS, default="table")
-    det.set_defaults(func=_detect)
+    det = _command(
+        sub,
+        "detect",
+        "judge a run against its history (exit 1 if a figure regressed)",
+        "ganblr-bench detect --run latest",
+        _detect,
+    )
+    det.add_argument("--run", default="latest", help=RUN_HELP)
+    _format(det)
 
-    schema = sub.add_parser("schema", help="print the JSON Schemas of the job spec and the result")
-    schema.set_defaults(func=_schema)
+    _command(
+        sub,
+        "schema",
+        "print the JSON Schemas of the job spec, the result and the run facts",
+        "ganblr-bench schema > schemas.json",
+        _schema,
+    )
+    _command(sub, "completion", "print a bash completion script", "source <(ganblr-bench completion)", _completion)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
-    except ContractError as err:
-        print(f"ganblr-bench: invalid input: {err}", file=sys.stderr)
-        return 2
-    except Exception as err:
-        from .database import DatabaseError
-        from .migrate import MigrationError
-        from .sources import DatasetError
-        from .store import StoreError
-        from .views import ViewError
-
-        if isinstance(err, (DatasetError, StoreError, DatabaseError, MigrationError, ViewError)):
-            print(f"ganblr-bench: {err}", file=sys.stderr)
-            return 2
-        raise
+        return int(args.func(args))
+    except BenchError as err:
+        _say(("invalid input: " if isinstance(err, ContractError) else "") + str(err))
+        return int(err.exit_code)
 
 
 if __name__ == "__main__":

@@ -1,50 +1,66 @@
-"""The two structures that cross the container boundary: the job spec and the job result.
+"""The structures that cross a process boundary: the job spec, the job result, the run facts, the run plan.
 
-A job spec goes into a container (``ganblr-bench run --spec spec.json``); a result comes
-out (``result.json`` in the results folder). Both are versioned: a reader refuses a
-version it does not know rather than guessing. docs/contract.md documents every field;
-``ganblr-bench schema`` prints the JSON Schemas generated from these classes.
+A job spec goes into a container (``ganblr-bench run --spec spec.json``); a result comes out (``result.json``
+in the results folder); ``run.json`` holds the run's facts; the plan goes from the DAG's first task to the
+others (XCom). Each is versioned: a reader refuses a version it does not know rather than guessing.
+docs/contract.md documents every field; ``ganblr-bench schema`` prints the JSON Schemas generated from these
+classes. Files are read through ``layout`` (the one safe reader); this module only validates.
+
+What PostgreSQL or JSON cannot hold is refused at the door, naming the field: non-finite numbers, timestamps
+outside 2000-2100, text with a NUL or a lone surrogate, text longer than ``MAX_TEXT``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
 import typing
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import REGISTRY
-from .metrics import PHASES
+from ganblr_bench.dataset_catalog import REGISTRY
+from ganblr_bench.errors import ContractError, quote
+from ganblr_bench.generator_catalog import GENERATORS, MODELS, InputKind
+from ganblr_bench.states import Backend, RunKind, Stack, Status
 
-SPEC_VERSION = 2  # 2: cores
-RESULT_VERSION = 2  # 2: per-phase resources, model-only headline figures, quality metrics, placement
-RUN_VERSION = 1
+# Versions: spec 2 added cores, 3 memory_limit and run; result 2 per-phase resources, model-only headline figures,
+# quality, placement; run 2 images per stack and ready_at. The newest is each version field's default.
 
-Model = Literal["ganblr", "ganblr++", "independent", "naive-bayes"]
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
-Status = Literal["ok", "failed", "timeout", "oom", "skipped"]
-Stack = Literal["locked", "latest"]
-Backend = Literal["docker", "process"]
-MODELS: tuple[str, ...] = typing.get_args(Model)
 CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
-STATUSES: tuple[str, ...] = typing.get_args(Status)
-STACKS: tuple[str, ...] = typing.get_args(Stack)
-BACKENDS: tuple[str, ...] = typing.get_args(Backend)
-# The models under test, and the reference generators every score is read against (docs/models.md).
-UNDER_TEST: tuple[str, ...] = ("ganblr", "ganblr++")
-REFERENCES: tuple[str, ...] = ("independent", "naive-bayes")
-MODEL_LABELS = {
-    "ganblr": "GANBLR",
-    "ganblr++": "GANBLR++",
-    "independent": "independent (reference: floor)",
-    "naive-bayes": "naive Bayes (reference)",
-}
-# Models that see every numeric column as equal-frequency bins (GANBLR++ keeps its numeric ones as numbers).
-DISCRETE_INPUT: tuple[str, ...] = ("ganblr", "independent", "naive-bayes")
+MAX_TEXT = 64 << 10  # characters of any text field; the runner cuts error texts long before this
+ERROR_TEXT = 16 << 10  # what the runner keeps of an error text (its head and its tail)
+TIMESTAMPS = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}")
+
+
+def _a_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise ValueError("must be 1-128 letters, digits or _.+- and start with a letter or digit")
+    return value
+
+
+def _known_model(value: str) -> str:
+    if value not in GENERATORS:
+        raise ValueError(f"unknown model {value!r}; known: {', '.join(MODELS)}")
+    return value
+
+
+def _in_time(value: datetime) -> datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not TIMESTAMPS[0] <= aware < TIMESTAMPS[1]:
+        raise ValueError(f"{value.isoformat()} is outside 2000-2100")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_a_name)]
+Model = Annotated[str, AfterValidator(_known_model), Field(json_schema_extra={"enum": list(MODELS)})]
+Timestamp = Annotated[datetime, AfterValidator(_in_time)]
 
 
 def model_slug(model: str) -> str:
@@ -55,7 +71,7 @@ def model_slug(model: str) -> str:
 # Each knob's limits, written once: the job spec, the run parameters and the per-model overrides share them.
 K = Annotated[int, Field(ge=0, le=3, description="GANBLR's k: parents per feature in the kDB structure")]
 Epochs = Annotated[int, Field(ge=1, le=10_000, description="adversarial training epochs")]
-BatchSize = Annotated[int, Field(ge=1, le=1_000_000)]
+BatchSize = Annotated[int, Field(ge=1, le=1_000_000, description="rows per training batch")]
 WarmupEpochs = Annotated[int, Field(ge=1, le=10_000, description="epochs of the warm-up (ELR) phase")]
 SyntheticRows = Annotated[int, Field(ge=1, le=10_000_000, description="rows to sample; empty: the training rows")]
 RowLimit = Annotated[int, Field(ge=20, description="cap on the rows used, train and test together; empty: all")]
@@ -70,7 +86,7 @@ MEMORY_LIMIT_RANGE = (64 * 2**20, 4 * 2**40)  # below 64 MiB TensorFlow cannot e
 
 def memory_bytes(limit: str) -> int:
     """Bytes of a Docker-style memory limit: '512m' -> 536870912."""
-    return int(limit[:-1]) * 2 ** {"k": 10, "m": 20, "g": 30}[limit[-1]]
+    return int(limit[:-1]) * int(2 ** {"k": 10, "m": 20, "g": 30}[limit[-1]])
 
 
 def _memory_in_range(limit: str) -> str:
@@ -85,30 +101,33 @@ MemoryLimit = Annotated[
     Field(pattern=r"^[1-9][0-9]{0,12}[kmg]$", description="container memory limit, 64m to 4096g, e.g. 6g"),
     AfterValidator(_memory_in_range),
 ]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=0)]
-
-_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
-
-
-class ContractError(ValueError):
-    """A spec or result that does not validate; the message names the source and field."""
 
 
 class Strict(BaseModel):
-    """Frozen, and unknown fields are errors: a typo must not fall back to a default."""
+    """Frozen, unknown fields are errors (a typo must not fall back to a default), and numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class ModelParams(Strict):
-    """The knobs of ganblr 0.1.3's ``fit``; GANBLR++ adds its numeric columns."""
+class Knobs(Strict):
+    """The knobs of ganblr 0.1.3's ``fit``, their defaults and limits: the one home of each, read by the job
+    spec, the run parameters and the per-model overrides alike."""
 
     k: K = 0
     epochs: Epochs = 10
     batch_size: BatchSize = 32
     warmup_epochs: WarmupEpochs = 1
-    numeric_columns: list[str] | None = Field(
+
+
+KNOBS: tuple[str, ...] = tuple(Knobs.model_fields)
+
+
+class ModelParams(Knobs):
+    """The knobs a job's model is built with; GANBLR++ adds its numeric columns."""
+
+    numeric_columns: list[Annotated[str, Field(max_length=256)]] | None = Field(
         None, description="GANBLR++ only: columns its DMM discretiser treats as numeric (default: the dataset's)"
     )
 
@@ -116,10 +135,11 @@ class ModelParams(Strict):
 class JobSpec(Strict):
     """One benchmark job: one model on one dataset with one seed."""
 
-    spec_version: Literal[1, 2] = SPEC_VERSION
-    job_id: str | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
+    spec_version: Literal[1, 2, 3] = 3
+    job_id: Name | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
+    run: Name | None = Field(None, description="the key of the run folder the job belongs to (set by planning)")
     model: Model
-    dataset: str = Field(min_length=1)
+    dataset: str = Field(min_length=1, max_length=128)
     seed: Seed = 0
     params: ModelParams = ModelParams()
     synthetic_rows: SyntheticRows | None = None
@@ -128,21 +148,15 @@ class JobSpec(Strict):
         0.2, gt=0.0, lt=1.0, description="held-out share where the dataset has no official split"
     )
     discretise_bins: DiscretiseBins = 5
-    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
+    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)  # type: ignore[arg-type]
     timeout_s: TimeoutS | None = None
     cores: Cores = 1
+    memory_limit: MemoryLimit | None = Field(None, description="the container's memory limit (docker backend)")
     stack: Stack = Field(
-        "locked",
+        Stack.LOCKED,
         description="the image's library stack: the locked pins, or the newest releases "
         "of the direct requirements (the canary)",
     )
-
-    @field_validator("job_id")
-    @classmethod
-    def _job_id_is_a_name(cls, value: str | None) -> str | None:
-        if value is not None and not _JOB_ID.match(value):
-            raise ValueError("must be 1-128 letters, digits or _.+- and start with a letter or digit")
-        return value
 
     @field_validator("classifiers")
     @classmethod
@@ -159,8 +173,8 @@ class JobSpec(Strict):
         return value
 
     @model_validator(mode="after")
-    def _numeric_columns_only_for_ganblrpp(self) -> JobSpec:
-        if self.params.numeric_columns is not None and self.model != "ganblr++":
+    def _numeric_columns_only_for_mixed_input(self) -> JobSpec:
+        if self.params.numeric_columns is not None and GENERATORS[self.model].input is not InputKind.MIXED:
             raise ValueError("params.numeric_columns applies to ganblr++ only")
         return self
 
@@ -168,7 +182,8 @@ class JobSpec(Strict):
     def name(self) -> str:
         if self.job_id:
             return self.job_id
-        return f"{model_slug(self.model)}-{self.dataset}-s{self.seed}" + ("-latest" if self.stack == "latest" else "")
+        suffix = "" if self.stack == Stack.LOCKED else f"-{self.stack}"
+        return f"{model_slug(self.model)}-{self.dataset}-s{self.seed}{suffix}"
 
 
 class Timings(Strict):
@@ -183,7 +198,7 @@ class Timings(Strict):
     wall_s: NonNegative | None = None
 
 
-Phase = Literal[PHASES]
+Phase = Literal["startup", "fit", "sample", "evaluate"]  # figures.PHASES (a test keeps them equal)
 MemorySource = Literal["process-peak-rss", "cgroup-v2", "cgroup-v1", "rusage"]
 
 
@@ -254,10 +269,6 @@ class DatasetFacts(Strict):
     rows_dropped: int = Field(0, description="rows dropped for a missing numeric value")
 
 
-IMAGE_ENV = "GANBLR_BENCH_IMAGE"  # how a backend tells a job which image it runs in
-TRTR_CACHE_ENV = "GANBLR_BENCH_TRTR_CACHE"  # ... and where the shared TRTR cache is (evaluate.TrtrCache)
-
-
 class Environment(Strict):
     versions: dict[str, str]
     host_cpus: int | None = None
@@ -282,13 +293,13 @@ class Placement(Strict):
 
 
 class JobResult(Strict):
-    result_version: Literal[1, 2] = RESULT_VERSION
-    job: str
+    result_version: Literal[1, 2] = 2
+    job: Name
     spec: JobSpec
     status: Status
     error: str | None = None
-    started_at: datetime
-    finished_at: datetime
+    started_at: Timestamp
+    finished_at: Timestamp
     timings: Timings = Timings()
     resources: Resources = Resources()
     scores: list[Score] = []
@@ -296,11 +307,21 @@ class JobResult(Strict):
     dataset: DatasetFacts | None = None
     environment: Environment | None = None
     placement: Placement | None = None
-    artifacts: dict[str, str] = Field(default_factory=dict, description="name -> path relative to the result folder")
+    artifacts: dict[Annotated[str, Field(max_length=64)], str] = Field(
+        default_factory=dict, description="name -> path relative to the result folder"
+    )
+
+    @field_validator("artifacts")
+    @classmethod
+    def _inside_the_folder(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            if path.startswith("/") or ".." in path.split("/") or "\\" in path:
+                raise ValueError(f"{name}: {quote(path)} is not a path inside the result folder")
+        return value
 
     @model_validator(mode="after")
     def _ok_means_complete(self) -> JobResult:
-        if self.status == "ok":
+        if self.status == Status.OK:
             missing = [n for n in ("fit_s", "sample_s", "execution_s") if getattr(self.timings, n) is None]
             if missing or not self.scores or self.dataset is None:
                 raise ValueError(f"status ok but figures are missing: {', '.join(missing) or 'scores/dataset'}")
@@ -310,47 +331,88 @@ class JobResult(Strict):
 
 
 class ImageFacts(Strict):
-    ref: str = Field(description="tag the jobs ran, e.g. ganblr-bench:inputs-3f2a...")
-    digest: str | None = Field(None, description="image id (sha256) of that tag")
-    inputs_hash: str | None = Field(None, description="hash of the build inputs: the image's fingerprint")
+    ref: str = Field(max_length=256, description="tag the jobs ran, e.g. ganblr-bench:inputs-3f2a...")
+    digest: str | None = Field(None, max_length=256, description="image id (sha256) of that tag")
+    inputs_hash: str | None = Field(
+        None, max_length=128, description="hash of the build inputs: the image's fingerprint"
+    )
     build_s: float | None = Field(None, ge=0, description="build seconds; 0 when the build was skipped")
     cached: bool | None = Field(None, description="true when the tag existed and the build was skipped")
 
 
 class HostFacts(Strict):
-    name: str | None = None
+    name: str | None = Field(None, max_length=256)
     cpus: int | None = Field(None, gt=0)
     memory_bytes: int | None = Field(None, gt=0)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_GIT_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("holds a control character (a newline, a tab, ...)")
+    return value
+
+
+def _a_git_sha(value: str | None) -> str | None:
+    if value is not None and not _GIT_SHA.fullmatch(value):
+        raise ValueError(f"{quote(value)} is not a commit (40 hex digits)")
+    return value
 
 
 class RunInfo(Strict):
     """One pipeline run: written as run.json beside its jobs' result folders."""
 
-    run_version: Literal[1] = RUN_VERSION
-    run_id: str = Field(min_length=1, max_length=250)
-    kind: Literal["scheduled", "manual", "cli", "test"] = "cli"
-    triggered_by: str | None = None
-    dag_id: str | None = None
+    run_version: Literal[1, 2] = 2
+    run_id: Annotated[str, Field(min_length=1, max_length=250), AfterValidator(_printable)]
+    kind: RunKind = RunKind.CLI
+    triggered_by: str | None = Field(None, max_length=256)
+    dag_id: str | None = Field(None, max_length=250)
     params: dict[str, Any] = Field(default_factory=dict)
     backend: Backend | None = None
-    started_at: datetime
-    finished_at: datetime | None = None
-    git_sha: str | None = None
-    image: ImageFacts | None = None
+    started_at: Timestamp
+    ready_at: Timestamp | None = Field(
+        None, description="when the datasets were fetched and the images built: the jobs could start"
+    )
+    finished_at: Timestamp | None = None
+    git_sha: Annotated[str | None, AfterValidator(_a_git_sha)] = None
+    image: ImageFacts | None = Field(None, description="the locked stack's image (the run's main image)")
+    images: dict[Stack, ImageFacts] = Field(default_factory=dict, description="stack -> the image its jobs ran in")
     host: HostFacts = HostFacts()
 
 
+class PlannedJob(Strict):
+    """One job as the pipeline's later steps need it: where it runs and what it may use."""
+
+    name: Name
+    model: Model
+    stack: Stack
+    cores: Cores
+    memory_limit: MemoryLimit
+
+
 class RunPlan(Strict):
-    """What planning a run hands the pipeline's later steps (through XCom): its folder and its jobs."""
+    """What planning a run hands the pipeline's later steps (through XCom): everything they need, parsed once."""
 
     run_id: str
+    kind: RunKind
     folder: str = Field(description="the run folder as the scheduler's workers see it")
-    key: str = Field(description="the folder's name: the run id made safe for paths and container names")
-    jobs: dict[Model, list[str]] = Field(description="model -> job names, in matrix order")
-    cores: dict[Model, Cores] = Field(default_factory=dict, description="model -> cores per job")
-    stacks: dict[str, Stack] = Field(default_factory=dict, description="job name -> the stack its image is built from")
+    key: Name = Field(description="the folder's name: the run id made safe for paths and container names")
+    jobs: list[PlannedJob] = Field(description="in matrix order: model, dataset, seed, stack")
     datasets: list[str]
-    memory_limits: dict[Model, MemoryLimit]
+    stacks: list[Stack]
+    force_rebuild: bool = False
+
+    def of_model(self, model: str) -> list[PlannedJob]:
+        return [j for j in self.jobs if j.model == model]
+
+    def of_stack(self, stack: Stack) -> list[PlannedJob]:
+        return [j for j in self.jobs if j.stack == stack]
+
+
+# ---------------------------------------------------------------- parsing
 
 
 def _explain(source: str, err: ValidationError) -> str:
@@ -358,25 +420,33 @@ def _explain(source: str, err: ValidationError) -> str:
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
-        parts.append(
-            f"{field}: {msg}"
-            + (
-                f" (got {e['input']!r})"
-                if "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict)
-                else ""
-            )
-        )
-    return f"{source}: " + "; ".join(parts)
+        shown = "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict | list)
+        parts.append(f"{field}: {msg}" + (f" (got {quote(e['input'])})" if shown else ""))
+    return f"{source}: " + "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
 
 
-def _nul_fields(data: Any, path: str = "") -> list[str]:
-    """Where a string holds a NUL character (PostgreSQL's text cannot store one)."""
+def text_problems(data: Any, path: str = "") -> list[str]:
+    """Where a value is one PostgreSQL or JSON cannot hold: a text with a NUL or a lone surrogate, or too long;
+    a number that is not finite (NaN, Infinity)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [f"{path or '(top level)'}: {data} is not a finite number"]
     if isinstance(data, str):
-        return [path or "(top level)"] if "\x00" in data else []
+        where = path or "(top level)"
+        if "\x00" in data:
+            return [f"{where}: text holds a NUL character"]
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return [f"{where}: text holds a character UTF-8 cannot encode (a lone surrogate)"]
+        return [f"{where}: text of {len(data)} characters, more than {MAX_TEXT}"] if len(data) > MAX_TEXT else []
     if isinstance(data, dict):
-        return [f for k, v in data.items() for f in _nul_fields(v, f"{path}.{k}" if path else str(k))]
+        return [
+            f
+            for k, v in data.items()
+            for f in text_problems(k, path) + text_problems(v, f"{path}.{k}" if path else str(k))
+        ]
     if isinstance(data, list):
-        return [f for i, v in enumerate(data) for f in _nul_fields(v, f"{path}.{i}")]
+        return [f for i, v in enumerate(data) for f in text_problems(v, f"{path}.{i}")]
     return []
 
 
@@ -384,64 +454,70 @@ def parse(cls: type[BaseModel], data: Any, source: str, strict: bool = False) ->
     """``data`` validated as ``cls``; a ContractError naming ``source`` and each bad field otherwise.
 
     ``strict``: no coercion ("7" is not 7, true is not 1): for what people write (specs, run parameters).
+    Validation goes through JSON, as every input arrives, so enumerations take their text.
     """
-    field = next((name for name in cls.model_fields if name.endswith("_version")), None)
-    known = typing.get_args(cls.model_fields[field].annotation) if field else ()
-    if field and isinstance(data, dict) and data.get(field, known[-1]) not in known:
-        readable = ", ".join(str(v) for v in known)
-        raise ContractError(f"{source}: {field} {data[field]!r} is not supported (this ganblr-bench reads {readable})")
     if not isinstance(data, dict):
         raise ContractError(f"{source}: expected a JSON object, got {type(data).__name__}")
-    nul = _nul_fields(data)
-    if nul:
-        raise ContractError(f"{source}: {', '.join(nul)}: text holds a NUL character")
+    field = next((name for name in cls.model_fields if name.endswith("_version")), None)
+    known = typing.get_args(cls.model_fields[field].annotation) if field else ()
+    if field and data.get(field, known[-1]) not in known:
+        readable = ", ".join(str(v) for v in known)
+        raise ContractError(
+            f"{source}: {field} {quote(data[field])} is not supported (this ganblr-bench reads {readable})"
+        )
+    problems = text_problems(data)
+    if problems:
+        raise ContractError(f"{source}: " + "; ".join(problems[:3]))
     try:
-        return cls.model_validate(data, strict=strict)
+        text = json.dumps(data, allow_nan=False, default=_jsonable)
+    except (ValueError, TypeError) as err:
+        raise ContractError(f"{source}: {err}") from None
+    try:
+        return cls.model_validate_json(text, strict=strict)
     except ValidationError as err:
         raise ContractError(_explain(source, err)) from None
 
 
+def _jsonable(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"a {type(value).__name__} is not JSON")
+
+
 def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
-    return parse(JobSpec, data, source, strict=True)
+    spec: JobSpec = parse(JobSpec, data, source, strict=True)
+    return spec
 
 
 def parse_result(data: dict[str, Any], source: str = "job result") -> JobResult:
-    return parse(JobResult, data, source)
+    result: JobResult = parse(JobResult, data, source)
+    return result
 
 
 def parse_run(data: dict[str, Any], source: str = "run info") -> RunInfo:
-    return parse(RunInfo, data, source)
+    run: RunInfo = parse(RunInfo, data, source)
+    return run
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ContractError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ContractError(f"{path}: is a folder, not a JSON file") from None
-    except PermissionError:
-        raise ContractError(f"{path}: not readable (permission denied)") from None
-    except UnicodeDecodeError as err:
-        raise ContractError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except json.JSONDecodeError as err:
-        raise ContractError(f"{path}: not valid JSON ({err})") from None
+def storable(text: str, limit: int = ERROR_TEXT) -> str:
+    """``text`` as a result can hold it: NULs and lone surrogates escaped, cut to ``limit`` characters (its head
+    and tail, with a marker saying how much was left out)."""
+    text = text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= limit:
+        return text
+    keep = (limit - 80) // 2
+    return f"{text[:keep]}\n[... {len(text) - 2 * keep} characters left out ...]\n{text[-keep:]}"
 
 
-def load_spec(path: Path) -> JobSpec:
-    return parse_spec(_read_json(path), str(path))
+def cpu_list(cores: list[int]) -> str:
+    """The cores as a Linux CPU list, the form files and the warehouse keep: [3, 0] -> '0,3'."""
+    return ",".join(str(c) for c in sorted(cores))
 
 
-def load_result(path: Path) -> JobResult:
-    return parse_result(_read_json(path), str(path))
-
-
-def load_placement(path: Path) -> Placement:
-    return parse(Placement, _read_json(path), str(path))
-
-
-def load_run(path: Path) -> RunInfo:
-    return parse_run(_read_json(path), str(path))
+def content_sha256(result: JobResult) -> str:
+    """sha256 of the canonical JSON (sorted keys): the same result hashes the same after any round trip."""
+    canonical = json.dumps(result.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def json_schemas() -> dict[str, Any]:

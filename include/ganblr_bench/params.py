@@ -1,8 +1,10 @@
-"""A pipeline run's parameters, the job matrix they expand to, and the form Airflow shows for them.
+"""A run's parameters, the job matrix they expand to, and the form Airflow shows for them.
 
-Engineers pass these when they trigger a run by hand (form, REST API, CLI). The DAG's
-Params are generated from ``RunParams`` (``param_schemas``), so the form, the REST API
-and the pipeline validate the same rules; the limits of each knob are the contract's.
+Engineers pass these when they trigger a run by hand (form, REST API, CLI). The DAG's Params are generated
+from ``RunParams`` (``param_schemas``), so the form, the REST API and the pipeline validate the same rules.
+The model knobs (``contract.Knobs``) and the per-job limits (``JobLimits``) are declared once: the run
+parameters inherit them, and ``ModelOverride`` is made from them (each field optional), so a new knob is one
+line. Overrides are resolved in one place, ``RunParams.for_model``.
 """
 
 from __future__ import annotations
@@ -10,54 +12,65 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
-from .catalog import REGISTRY
-from .contract import (
+from ganblr_bench.contract import (
     CLASSIFIERS,
-    REFERENCES,
-    UNDER_TEST,
-    BatchSize,
     Classifier,
     Cores,
     DiscretiseBins,
-    Epochs,
     JobSpec,
-    K,
+    Knobs,
     MemoryLimit,
     Model,
     ModelParams,
     RowLimit,
     Seed,
-    Stack,
     Strict,
     SyntheticRows,
     TimeoutS,
-    WarmupEpochs,
     parse,
 )
+from ganblr_bench.dataset_catalog import REGISTRY
+from ganblr_bench.generator_catalog import MODELS, REFERENCES, UNDER_TEST
+from ganblr_bench.states import Stack
 
-KNOBS = ("k", "epochs", "batch_size", "warmup_epochs")  # ModelParams a run (or an override) sets for every job
 MAX_JOBS = 200  # one trigger that expands past this is refused: split it, or a typo ran for days
 
 
-class ModelOverride(Strict):
-    """Per-model changes to a run's parameters (e.g. more epochs or memory for GANBLR++)."""
+class JobLimits(Strict):
+    """What each job may use and how long it may take: per run, and per model through an override."""
 
-    epochs: Epochs | None = None
-    k: K | None = None
-    batch_size: BatchSize | None = None
-    warmup_epochs: WarmupEpochs | None = None
-    job_timeout_s: TimeoutS | None = None
-    memory_limit: MemoryLimit | None = None
-    cores_per_job: Cores | None = None
+    job_timeout_s: TimeoutS = 3600
+    memory_limit: MemoryLimit = "6g"
+    cores_per_job: Cores = Field(
+        1, description="cores each job gets to itself; jobs at once on a host = its usable cores / this"
+    )
 
 
-class RunParams(Strict):
+class ModelSettings(Knobs, JobLimits):
+    """A model's knobs and limits in one run, its override applied."""
+
+
+def _all_optional(name: str, *bases: type[Strict]) -> type[Strict]:
+    fields: dict[str, Any] = {}
+    for base in bases:
+        for field, info in base.model_fields.items():
+            fields[field] = (info.rebuild_annotation() | None, Field(None, description=info.description))
+    return create_model(name, __base__=Strict, __doc__="Per-model changes to a run's parameters.", **fields)
+
+
+ModelOverride = _all_optional("ModelOverride", Knobs, JobLimits)
+
+
+class RunParams(Knobs, JobLimits):
     """What one run benchmarks: models x datasets x seeds (x stacks), and how."""
 
     models: list[Model] = Field(
-        default_factory=lambda: list(UNDER_TEST), min_length=1, description="models to run (the references too)"
+        default_factory=lambda: list(UNDER_TEST),
+        min_length=1,
+        description="models to run (the references too)",
+        json_schema_extra={"items": {"type": "string", "enum": list[Any](MODELS)}},
     )
     references: bool = Field(
         True,
@@ -67,32 +80,27 @@ class RunParams(Strict):
         default_factory=lambda: ["car", "adult"],
         min_length=1,
         description="dataset names",
-        json_schema_extra={"items": {"type": "string", "enum": sorted(REGISTRY)}},
+        json_schema_extra={"items": {"type": "string", "enum": list[Any](sorted(REGISTRY))}},
     )
     seeds: list[Seed] = Field(
         default_factory=lambda: [0, 1, 2], min_length=1, max_length=100, description="one job per seed"
     )
-    epochs: Epochs = 10
-    k: K = 0
-    batch_size: BatchSize = 32
-    warmup_epochs: WarmupEpochs = 1
     synthetic_rows: SyntheticRows | None = None
     row_limit: RowLimit | None = None
     discretise_bins: DiscretiseBins = 5
-    classifiers: list[Classifier] = Field(default_factory=lambda: list(CLASSIFIERS), min_length=1)
-    job_timeout_s: TimeoutS = 3600
-    memory_limit: MemoryLimit = "6g"
-    cores_per_job: Cores = Field(
-        1, description="cores each job gets to itself; jobs at once on a host = its usable cores / this"
+    classifiers: list[Classifier] = Field(
+        default_factory=lambda: list(CLASSIFIERS),  # type: ignore[arg-type]
+        min_length=1,
+        description="TSTR/TRTR classifiers: lr (logistic regression), mlp, rf (random forest), xgb (XGBoost)",
     )
     stacks: list[Stack] = Field(
-        default_factory=lambda: ["locked"],
+        default_factory=lambda: [Stack.LOCKED],
         min_length=1,
         description="library stacks: locked (the hash-locked pins, default), latest (the newest releases of the "
         "direct requirements: the canary), or both",
     )
     force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
-    model_overrides: dict[Model, ModelOverride] = Field(
+    model_overrides: dict[Model, ModelOverride] = Field(  # type: ignore[valid-type]
         default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}'
     )
 
@@ -106,7 +114,7 @@ class RunParams(Strict):
 
     @field_validator("models", "datasets", "seeds", "classifiers", "stacks")
     @classmethod
-    def _unique(cls, value: list) -> list:
+    def _unique(cls, value: list[Any]) -> list[Any]:
         if len(set(value)) != len(value):
             raise ValueError("lists a value twice")
         return value
@@ -127,19 +135,22 @@ class RunParams(Strict):
             )
         return self
 
-    def for_model(self, model: str, name: str):
-        """The value of parameter ``name`` for ``model``: its override if set, else the run's."""
+    def for_model(self, model: str) -> ModelSettings:
+        """The model's knobs and limits in this run: its override where set, else the run's."""
         override = self.model_overrides.get(model)
-        value = getattr(override, name, None) if override else None
-        return getattr(self, name) if value is None else value
+        changes: dict[str, Any] = override.model_dump(exclude_none=True) if override is not None else {}
+        names = ModelSettings.model_fields
+        return ModelSettings(**({n: getattr(self, n) for n in names} | changes))
 
-    def specs(self) -> list[JobSpec]:
+    def specs(self, run: str | None = None) -> list[JobSpec]:
         """One job spec per model (the references last) x dataset x seed x stack, in that order."""
         specs = []
         for model in self.all_models:
-            knobs = ModelParams(**{n: self.for_model(model, n) for n in KNOBS})
+            chosen = self.for_model(model)
+            knobs = ModelParams(**chosen.model_dump(include=set(Knobs.model_fields)))
             specs += [
                 JobSpec(
+                    run=run,
                     model=model,
                     dataset=dataset,
                     seed=seed,
@@ -148,8 +159,9 @@ class RunParams(Strict):
                     row_limit=self.row_limit,
                     discretise_bins=self.discretise_bins,
                     classifiers=self.classifiers,
-                    timeout_s=self.for_model(model, "job_timeout_s"),
-                    cores=self.for_model(model, "cores_per_job"),
+                    timeout_s=chosen.job_timeout_s,
+                    cores=chosen.cores_per_job,
+                    memory_limit=chosen.memory_limit,
                     stack=stack,
                 )
                 for dataset in self.datasets
@@ -160,7 +172,8 @@ class RunParams(Strict):
 
 
 def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
-    return parse(RunParams, data, source, strict=True)
+    params: RunParams = parse(RunParams, data, source, strict=True)
+    return params
 
 
 # How the trigger form groups the parameters (Airflow's Param ``section``), in the order a person fills them in.
@@ -169,10 +182,6 @@ SECTIONS = {
     "Model settings": ("epochs", "k", "batch_size", "warmup_epochs", "model_overrides"),
     "Data and evaluation": ("row_limit", "synthetic_rows", "discretise_bins", "classifiers"),
     "Resources and limits": ("cores_per_job", "memory_limit", "job_timeout_s", "force_rebuild"),
-}
-_DESCRIPTIONS = {  # for the parameters whose type carries no description
-    "batch_size": "rows per training batch",
-    "classifiers": "TSTR/TRTR classifiers: lr (logistic regression), mlp, rf (random forest), xgb (XGBoost)",
 }
 
 
@@ -191,7 +200,7 @@ def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
             concrete = next(o for o in options if o.get("type") != "null")
             prop.update(concrete)
             prop["type"] = [concrete["type"], "null"]
-        prop.setdefault("description", _DESCRIPTIONS.get(name, ""))
+        prop.setdefault("description", "")
         prop["section"] = next(section for section, names in SECTIONS.items() if name in names)
         out[name] = (defaults[name], prop)
     return out

@@ -1,42 +1,288 @@
-"""Deployment settings, read from the environment once (the DAG reads them at parse time).
+"""Every setting ganblr-bench reads from the environment: its name, default, meaning and allowed range, once.
 
-| variable | default | meaning |
-|---|---|---|
-| GANBLR_BENCH_BACKEND | docker | where jobs run: docker (DockerOperator) or process (local subprocess) |
-| GANBLR_BENCH_RESULTS | ./var/results | results root as the scheduler's workers see it |
-| GANBLR_BENCH_HOST_RESULTS | = RESULTS | the same folder as the Docker host sees it (bind-mount source) |
-| GANBLR_BENCH_CACHE | ~/.cache/ganblr-bench/datasets | dataset cache as the workers see it |
-| GANBLR_BENCH_HOST_CACHE | = CACHE | the same folder as the Docker host sees it |
-| GANBLR_BENCH_BUILD_CONTEXT | the repository root | folder holding the Dockerfile |
-| GANBLR_BENCH_RUNNER | ganblr-bench | the job command for the process backend (a venv with the model stack) |
-| GANBLR_BENCH_SCHEDULE | 0 2 * * * | cron of the nightly run; `none` for manual runs only |
-| DOCKER_HOST | unix:///var/run/docker.sock | the Docker engine that builds and runs |
-| GANBLR_BENCH_TASK_TIMEOUT_S | 10800 | hard ceiling of one job task; jobs stop themselves at the run's job_timeout_s |
-| GANBLR_BENCH_RUN_TIMEOUT_S | 43200 | a run still going after this fails (and notifies): a hang must not block later nights |
-| GANBLR_BENCH_REPORTS | ./var/reports | where per-run comparison reports are written (also kept in the run folder) |
-| GANBLR_BENCH_THRESHOLDS | (trends.Thresholds defaults) | JSON, e.g. {"window": 10, "min_history": 5, "z_threshold": 3.0} |
-| GANBLR_BENCH_NOTIFIER | none | "module:attribute": an Airflow notifier (or list of them) called when a run fails |
-| GANBLR_BENCH_HEARTBEAT_S | 30 | seconds between a running job's heartbeat lines in its log (0: phase lines only) |
+Each variable is read through ``Variable.get`` and validated there: a bad value is a ``SettingsError`` naming
+the variable, the value (a short prefix of it) and what is allowed, so no setting ever ends in a traceback.
+``VARIABLES`` is the table docs/operations.md shows (a test keeps them equal). ``load()`` gathers what the
+scheduler's side needs (the DAG reads it at parse time, the Benchmarks page at start).
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from . import heartbeat
-from .contract import BACKENDS
-from .sources import cache_dir
+from pydantic import BaseModel as _Base
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ganblr_bench import figures
+from ganblr_bench.errors import SettingsError, quote
+from ganblr_bench.states import Backend, Baseline
+
+T = TypeVar("T")
+Env = Mapping[str, str]
 
 
-class SettingsError(ValueError):
-    pass
+@dataclass(frozen=True)
+class Variable(Generic[T]):
+    name: str
+    default: str | Callable[[Env], str]  # as it would be written; a function for defaults that depend on others
+    meaning: str
+    parse: Callable[[str], T]  # raises ValueError saying what is allowed
+    shown_default: str = ""  # for the docs, where the default is computed
+
+    def raw(self, env: Env | None = None) -> str:
+        env = os.environ if env is None else env
+        value = env.get(self.name, "")
+        if value.strip():
+            return value
+        return self.default(env) if callable(self.default) else self.default
+
+    def get(self, env: Env | None = None) -> T:
+        raw = self.raw(env)
+        try:
+            return self.parse(raw)
+        except (ValueError, TypeError) as err:
+            raise SettingsError(f"{self.name}={quote(raw)}: {err}") from None
+
+
+# ---------------------------------------------------------------- parsers (each says what is allowed)
+
+
+def seconds(low: float = 0.0, high: float = 7 * 86_400, zero: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        allowed = (zero and value == 0) or low < value <= high
+        if not math.isfinite(value) or not allowed:
+            floor = f"0 (off) or more than {low:g}" if zero else f"more than {low:g}"
+            raise ValueError(f"give a number of seconds, {floor} and at most {high:g}")
+        return value
+
+    return parse
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"give a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def folder(text: str) -> Path:
+    """A folder: it may not exist yet, but it must not be a file."""
+    path = Path(text).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ValueError("is a file, not a folder")
+    return path
+
+
+def text(value: str) -> str:
+    if any(ord(c) < 32 for c in value):
+        raise ValueError("holds a control character")
+    return value.strip()
+
+
+def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    return lambda value: parse(value) if value.strip() else None
+
+
+def flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("give 1 or 0 (true/false, yes/no, on/off)")
+    return lowered in ("1", "true", "yes", "on")
+
+
+def choice(enum: type[Any]) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            return enum(value.strip())
+        except ValueError:
+            raise ValueError(f"choose one of {', '.join(m.value for m in enum)}") from None
+
+    return parse
+
+
+def schedule(value: str) -> str | None:
+    value = value.strip()
+    if value.lower() == "none":
+        return None
+    if len(value.split()) not in (5, 6) and not value.startswith("@"):
+        raise ValueError("give a cron expression (5 fields, e.g. '0 2 * * *'), an @preset, or 'none'")
+    return value
+
+
+def _default_cache(env: Env) -> str:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "ganblr-bench" / "datasets")
+
+
+def _home_below(name: str) -> Callable[[Env], str]:
+    return lambda env: str(Path(HOME.raw(env)) / name)
+
+
+class Strict(_Base):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Thresholds(Strict):
+    """The regression detector's settings (``analysis/trends.py`` says what each does)."""
+
+    window: int = Field(10, ge=1, le=1000, description="earlier runs in the baseline")
+    min_history: int = Field(5, ge=1, le=1000, description="runs a baseline needs before it judges")
+    z_threshold: float = Field(3.0, gt=0, le=100, description="spreads a change must exceed")
+    min_relative_change: dict[str, float] = Field(
+        default_factory=lambda: {m.key: m.min_relative_change for m in figures.METRICS},
+        description="per figure, the smallest relative change worth an alert",
+    )
+    min_spread: float = Field(0.01, ge=0, le=1, description="the spread's floor, as a share of the centre")
+    baseline: Baseline = Baseline.MEDIAN
+
+    @field_validator("min_relative_change")
+    @classmethod
+    def _known_figures(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(figures.BY_KEY))
+        if unknown:
+            raise ValueError(f"unknown figure(s) {unknown[:5]}")
+        if any(not 0 <= v <= 10 for v in value.values()):
+            raise ValueError("each minimum relative change must be between 0 and 10")
+        defaults = {m.key: m.min_relative_change for m in figures.METRICS}
+        return defaults | value
+
+    @model_validator(mode="after")
+    def _history_within_window(self) -> Thresholds:
+        if self.min_history > self.window:
+            raise ValueError("min_history must not exceed window")
+        return self
+
+
+def thresholds_json(value: str) -> Thresholds:
+    import json
+
+    if not value.strip():
+        return Thresholds()
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not JSON ({err.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError('give a JSON object, e.g. {"window": 10, "min_history": 5}')
+    try:
+        return Thresholds.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ValueError(f"{'.'.join(str(p) for p in first['loc']) or 'value'}: {first['msg']}") from None
+
+
+# ---------------------------------------------------------------- the variables
+
+HOME = Variable("GANBLR_BENCH_HOME", "var", "the tool's own folder: embedded database, spool", folder)
+BACKEND = Variable(
+    "GANBLR_BENCH_BACKEND", "docker", "where jobs run: docker (a container each) or process", choice(Backend)
+)
+RESULTS = Variable("GANBLR_BENCH_RESULTS", "var/results", "results root as the scheduler's workers see it", folder)
+HOST_RESULTS = Variable(
+    "GANBLR_BENCH_HOST_RESULTS",
+    lambda env: RESULTS.raw(env),
+    "the same folder as the Docker host sees it (bind-mount source)",
+    folder,
+    "= RESULTS",
+)
+CACHE = Variable("GANBLR_BENCH_CACHE", _default_cache, "dataset cache", folder, "~/.cache/ganblr-bench/datasets")
+HOST_CACHE = Variable(
+    "GANBLR_BENCH_HOST_CACHE",
+    lambda env: CACHE.raw(env),
+    "the same folder as the Docker host sees it",
+    folder,
+    "= CACHE",
+)
+MIRROR = Variable(
+    "GANBLR_BENCH_DATA_MIRROR", "", "a local folder of the UCI files, used before the URL", optional(folder), "none"
+)
+OFFLINE = Variable("GANBLR_BENCH_OFFLINE", "", "1: never download a dataset (the cache and mirror only)", flag, "off")
+BUILD_CONTEXT = Variable(
+    "GANBLR_BENCH_BUILD_CONTEXT", "", "folder holding the Dockerfile", optional(folder), "the repository"
+)
+RUNNER = Variable(
+    "GANBLR_BENCH_RUNNER", "ganblr-bench", "the job command of the process backend (a venv with the model stack)", text
+)
+SCHEDULE = Variable("GANBLR_BENCH_SCHEDULE", "0 2 * * *", "cron of the nightly run; none: manual runs only", schedule)
+DOCKER_URL = Variable("DOCKER_HOST", "unix:///var/run/docker.sock", "the Docker engine that builds and runs", text)
+TASK_TIMEOUT_S = Variable(
+    "GANBLR_BENCH_TASK_TIMEOUT_S", "10800", "hard ceiling of one job task (jobs stop themselves earlier)", seconds(0)
+)
+RUN_TIMEOUT_S = Variable(
+    "GANBLR_BENCH_RUN_TIMEOUT_S", "43200", "a run still going after this fails and notifies", seconds(0)
+)
+REPORTS = Variable("GANBLR_BENCH_REPORTS", "var/reports", "where each run's report is served from", folder)
+THRESHOLDS = Variable(
+    "GANBLR_BENCH_THRESHOLDS", "", "regression detector settings, JSON", thresholds_json, "the detector's"
+)
+NOTIFIER = Variable(
+    "GANBLR_BENCH_NOTIFIER",
+    "",
+    "module:attribute of an Airflow notifier (or a list) called when a run fails",
+    optional(text),
+    "none",
+)
+HEARTBEAT_S = Variable(
+    "GANBLR_BENCH_HEARTBEAT_S", "30", "seconds between a running job's heartbeat lines (0: off)", seconds(0, 3600, True)
+)
+LOCK_TIMEOUT_S = Variable(
+    "GANBLR_BENCH_LOCK_TIMEOUT_S",
+    "30",
+    "how long recording waits for a lock held elsewhere before it spools",
+    seconds(0, 3600),
+)
+SPOOL = Variable("GANBLR_BENCH_SPOOL", _home_below("spool"), "spool folder", folder, "$GANBLR_BENCH_HOME/spool")
+DSN = Variable("GANBLR_BENCH_DSN", "", "the metrics database (libpq URI or DSN); else embedded", optional(str), "none")
+READER_PASSWORD = Variable(
+    "GANBLR_BENCH_READER_PASSWORD", "", "password of the read-only role, set by db upgrade", optional(str), "none"
+)
+READER_DSN = Variable(
+    "GANBLR_BENCH_READER_DSN", "", "the read-only role's DSN, for the Benchmarks page", optional(str), "none"
+)
+PAGE = Variable("GANBLR_BENCH_PAGE", "on", "off removes the Benchmarks page", flag)
+CORES = Variable(
+    "GANBLR_BENCH_CORES", "", "the cores jobs may be given, as a CPU list (0-7, 2-5,8)", optional(text), "every core"
+)
+CORE_LOCKS = Variable(
+    "GANBLR_BENCH_CORE_LOCKS",
+    lambda env: f"/tmp/ganblr-bench-cores-{os.getuid()}",
+    "the folder of core lock files, local to the host the jobs run on",
+    folder,
+    "/tmp/ganblr-bench-cores-<uid>",
+)
+# Told to a job by its backend (not set by people):
+IMAGE = Variable("GANBLR_BENCH_IMAGE", "", "the image a job runs in (set by the backend)", optional(text), "none")
+TRTR_CACHE = Variable(
+    "GANBLR_BENCH_TRTR_CACHE", "", "the shared TRTR cache folder (set by the backend)", optional(folder), "none"
+)
+DEDICATED_CGROUP = Variable(
+    "GANBLR_BENCH_DEDICATED_CGROUP", "", "1: the job's cgroup is its own (our image sets it)", flag, "off"
+)
+
+VARIABLES: tuple[Variable[Any], ...] = tuple(v for v in globals().values() if isinstance(v, Variable))
 
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str
+    """What the scheduler's side reads once: the DAG at parse time, the Benchmarks page at start."""
+
+    backend: Backend
     results_root: Path
     host_results_root: Path
     cache: Path
@@ -48,89 +294,38 @@ class Settings:
     task_timeout_s: float
     run_timeout_s: float
     reports_root: Path
-    thresholds: dict
+    thresholds: Thresholds
     notifier: str | None
-    heartbeat_s: float = heartbeat.DEFAULT_EVERY_S
+    heartbeat_s: float
 
 
-def load(default_context: Path, env: dict[str, str] | None = None) -> Settings:
+def load(default_context: Path, env: Env | None = None) -> Settings:
     env = os.environ if env is None else env
-    backend = env.get("GANBLR_BENCH_BACKEND", "docker")
-    if backend not in BACKENDS:
-        raise SettingsError(f"GANBLR_BENCH_BACKEND={backend!r}: choose one of {', '.join(BACKENDS)}")
-    schedule = env.get("GANBLR_BENCH_SCHEDULE", "0 2 * * *").strip()
-    results = Path(env.get("GANBLR_BENCH_RESULTS") or "var/results").resolve()
-    cache = Path(env.get("GANBLR_BENCH_CACHE") or cache_dir()).resolve()
-    timeout = _seconds(env, "GANBLR_BENCH_TASK_TIMEOUT_S", "10800")
-    run_timeout = _seconds(env, "GANBLR_BENCH_RUN_TIMEOUT_S", "43200")
     return Settings(
-        backend=backend,
-        results_root=results,
-        host_results_root=Path(env.get("GANBLR_BENCH_HOST_RESULTS") or results),
-        cache=cache,
-        host_cache=Path(env.get("GANBLR_BENCH_HOST_CACHE") or cache),
-        build_context=Path(env.get("GANBLR_BENCH_BUILD_CONTEXT") or default_context).resolve(),
-        runner=env.get("GANBLR_BENCH_RUNNER", "ganblr-bench"),
-        schedule=None if schedule.lower() == "none" else schedule,
-        docker_url=env.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
-        task_timeout_s=timeout,
-        run_timeout_s=run_timeout,
-        reports_root=Path(env.get("GANBLR_BENCH_REPORTS") or "var/reports").resolve(),
-        thresholds=_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")),
-        notifier=env.get("GANBLR_BENCH_NOTIFIER") or None,
-        heartbeat_s=_heartbeat(env),
+        backend=BACKEND.get(env),
+        results_root=RESULTS.get(env),
+        host_results_root=HOST_RESULTS.get(env),
+        cache=CACHE.get(env),
+        host_cache=HOST_CACHE.get(env),
+        build_context=BUILD_CONTEXT.get(env) or Path(default_context).resolve(),
+        runner=RUNNER.get(env),
+        schedule=SCHEDULE.get(env),
+        docker_url=DOCKER_URL.get(env),
+        task_timeout_s=TASK_TIMEOUT_S.get(env),
+        run_timeout_s=RUN_TIMEOUT_S.get(env),
+        reports_root=REPORTS.get(env),
+        thresholds=THRESHOLDS.get(env),
+        notifier=NOTIFIER.get(env),
+        heartbeat_s=HEARTBEAT_S.get(env),
     )
 
 
-def _heartbeat(env) -> float:
-    try:
-        return heartbeat.every_from_env(env)
-    except ValueError as err:
-        raise SettingsError(str(err)) from None
-
-
-def _seconds(env, name: str, default: str) -> float:
-    try:
-        value = float(env.get(name, default))
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds") from None
-    if not 0 < value < float("inf"):
-        raise SettingsError(f"{name} must be a positive, finite number of seconds")
-    return value
-
-
-def thresholds(env: dict[str, str] | None = None):
-    """The detector's thresholds as configured (GANBLR_BENCH_THRESHOLDS), for every caller alike."""
-    from .trends import Thresholds
-
-    env = os.environ if env is None else env
-    return Thresholds(**_thresholds(env.get("GANBLR_BENCH_THRESHOLDS", "")))
-
-
-def _thresholds(text: str) -> dict:
-    """Validated keyword arguments for trends.Thresholds."""
-    import json
-
-    from .trends import Thresholds
-
-    if not text.strip():
-        return {}
-    try:
-        values = json.loads(text)
-        Thresholds(**values)
-    except (ValueError, TypeError) as err:
-        raise SettingsError(f"GANBLR_BENCH_THRESHOLDS: {err}") from None
-    return values
-
-
-def load_object(reference: str):
+def load_object(reference: str) -> Any:
     """The object named "package.module:attribute" (a notifier, say)."""
-    import importlib
-
     module, _, attribute = reference.partition(":")
     if not module or not attribute:
-        raise SettingsError(f"{reference!r}: write it as package.module:attribute")
+        raise SettingsError(f"{quote(reference)}: write it as package.module:attribute")
     try:
         return getattr(importlib.import_module(module), attribute)
     except (ImportError, AttributeError) as err:
-        raise SettingsError(f"{reference!r}: {err}") from None
+        raise SettingsError(f"{quote(reference)}: {err}") from None

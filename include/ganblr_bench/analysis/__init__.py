@@ -1,0 +1,1 @@
+"""Reading the warehouse into typed answers: trends, comparisons, reports."""

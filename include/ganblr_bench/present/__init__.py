@@ -1,0 +1,1 @@
+"""Rendering answers for people: pages, tables, plots, output formats."""

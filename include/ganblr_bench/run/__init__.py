@@ -1,0 +1,1 @@
+"""The scheduler's side of a run: planning, backends, cores, the image."""

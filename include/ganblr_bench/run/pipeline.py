@@ -1,0 +1,241 @@
+"""The DAG's task bodies: each step of a run as a plain function on typed values, tested without Airflow.
+
+``dags/ganblr_benchmark.py`` only wires these: it adapts Airflow's context to ``Trigger``, passes the
+``RunPlan`` from step to step (parsed once per task), and hands each step its settings and clients. The
+steps, in the order they run::
+
+    plan -> fetch_datasets -> build_images -> (the job tasks) -> record -> judge -> problems
+
+The run folder carries what later steps need beyond the plan: ``build_images`` writes the image of every stack
+into run.json with ``ready_at`` (the moment the jobs could start), so ``record`` knows whether a job that left
+no result never ran (skipped) or died; failures and regressions are read from the warehouse, where ``record``
+put them, never again from the job folders.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict
+
+from ganblr_bench import dataset_files, layout
+from ganblr_bench.contract import ImageFacts, RunInfo, RunPlan
+from ganblr_bench.errors import ImageError
+from ganblr_bench.run import containers, image, plan, postmortem
+from ganblr_bench.settings import Settings
+from ganblr_bench.states import Backend, RunKind, Stack, Status, Verdict
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What Airflow says of the run being planned."""
+
+    run_id: str
+    run_type: str  # Airflow's DagRunType, as text: "scheduled", "manual", "asset_triggered", ...
+    params: dict[str, Any]
+    dag_id: str | None = None
+    triggered_by: str | None = None
+
+
+class Step(BaseModel):
+    """A step's answer, as it crosses to the next task (XCom): JSON both ways."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Recorded(Step):
+    run_id: str
+    recorded: int
+    duplicates: int
+    rejected: list[str]
+
+
+class Judged(Step):
+    regressions: list[str]  # of the locked stack: these fail the run
+    canary: list[str]  # regressions of the other stacks: news, not a failure
+    improvements: list[str]
+    previous: str | None  # the baseline's last run
+    changed: list[str]  # what changed since it
+    report: str  # the report's HTML file
+
+
+class Problems(Step):
+    """What ``alert`` says: ``lines`` fail the run (regressions, failed jobs of the locked stack); ``canary``
+    lines are only printed."""
+
+    lines: list[str]
+    canary: list[str]
+
+    def message(self, page: str) -> str:
+        return f"{len(self.lines)} problem(s) in this run (report: {page}):\n" + "\n".join(self.lines)
+
+
+def run_kind(run_type: str) -> RunKind:
+    """A nightly run is 'scheduled'; anything a person or another DAG started is 'manual'."""
+    return RunKind.SCHEDULED if run_type.lower().rsplit(".", 1)[-1] == "scheduled" else RunKind.MANUAL
+
+
+def git_sha(repo: Path) -> str | None:
+    """The commit the benchmark code is at, or None outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "HEAD^{commit}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and len(sha) == 40 else None
+
+
+def page_url(base_url: str, run_id: str) -> str:
+    """The run's page on the Benchmarks page, for people to click (not a worker's file path)."""
+    return f"{base_url.rstrip('/')}/ganblr-bench/runs/{quote(run_id, safe='')}"
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def plan_run(conf: Settings, trigger: Trigger) -> RunPlan:
+    return plan.plan_run(
+        trigger.params,
+        trigger.run_id,
+        conf.results_root,
+        kind=run_kind(trigger.run_type),
+        triggered_by=trigger.triggered_by,
+        dag_id=trigger.dag_id,
+        backend=conf.backend,
+        git_sha=git_sha(conf.build_context),
+    )
+
+
+def fetch_datasets(run: RunPlan, conf: Settings) -> list[str]:
+    """Every dataset's verified files into the cache the job containers mount read-only."""
+    for name in run.datasets:
+        dataset_files.fill_cache(name, cache=conf.cache)
+    return run.datasets
+
+
+def _update_run(run: RunPlan, **changes: Any) -> RunInfo:
+    path = Path(run.folder) / layout.RUN_FILE
+    info = layout.load_run(path, path.parent).model_copy(update=changes)
+    layout.write_text_atomic(path, info.model_dump_json(indent=2))
+    return info
+
+
+def build_images(
+    run: RunPlan, conf: Settings, client: Callable[[], Any] | None, say: Say = print
+) -> dict[Stack, ImageFacts]:
+    """The image of every stack of the run, built unless its tag exists (or ``force_rebuild``).
+
+    A stack other than ``locked`` whose image does not build has its jobs recorded as failed, and the run goes
+    on; the locked image's failure fails the step. The images and the moment the jobs could start go into
+    run.json. The process backend builds nothing.
+    """
+    built: dict[Stack, ImageFacts] = {}
+    if conf.backend == Backend.DOCKER:
+        assert client is not None
+        for stack in run.stacks:
+            try:
+                facts = image.ensure(
+                    client(), conf.build_context, force=run.force_rebuild, build_args=image.stack_args(stack), say=say
+                ).facts
+            except ImageError as err:
+                if stack == Stack.LOCKED:
+                    raise
+                for job in run.of_stack(stack):
+                    postmortem.complete_missing(
+                        Path(run.folder), job.name, Status.FAILED, f"the {stack} stack's image did not build: {err}"
+                    )
+                say(f"{stack} image: did not build: {err}")
+                continue
+            say(f"{stack} image {facts.ref}: {'cached' if facts.cached else f'built in {facts.build_s} s'}")
+            built[stack] = facts
+    _update_run(run, images=built, image=built.get(Stack.LOCKED), ready_at=datetime.now(UTC))
+    return built
+
+
+def container_requests(run: RunPlan, model: str, conf: Settings) -> list[dict[str, Any]]:
+    """The containers of ``model``'s jobs, each in the image its stack was built as."""
+    info = layout.load_run(Path(run.folder) / layout.RUN_FILE, Path(run.folder))
+    images = {stack: facts.ref for stack, facts in info.images.items()}
+    site = containers.DockerSite(conf.host_results_root, conf.host_cache)
+    return containers.container_requests(run, model, images, site, conf.heartbeat_s)
+
+
+def job_folders(run: RunPlan, model: str) -> list[str]:
+    return [str(Path(run.folder) / job.name) for job in run.of_model(model)]
+
+
+def record(
+    run: RunPlan, conf: Settings, dsn: str | None, client: Callable[[], Any] | None, say: Say = print
+) -> Recorded:
+    """Settle every job (a result for each, however it ended), stamp the run's end, record it all."""
+    from ganblr_bench.warehouse import store
+
+    folder = Path(run.folder)
+    if conf.backend == Backend.DOCKER and client is not None:
+        for line in containers.settle_containers(client, folder, run.key):
+            say(f"unsettled: {line}")
+    info = layout.load_run(folder / layout.RUN_FILE, folder)
+    postmortem.complete_all_missing(folder, info)
+    _update_run(run, finished_at=datetime.now(UTC))
+    outcome = store.record_paths([folder], dsn=dsn)  # raises Spooled: the task's retry replays
+    for problem in outcome.rejected:
+        say(f"rejected: {problem}")
+    say(f"run {run.key}: {outcome}")
+    return Recorded(
+        run_id=run.run_id, recorded=outcome.recorded, duplicates=outcome.duplicates, rejected=outcome.rejected
+    )
+
+
+def judge(run: RunPlan, conf: Settings, dsn: str | None, say: Say = print) -> Judged:
+    """Judge the run against its history (findings go to the warehouse) and write its report."""
+    from ganblr_bench.analysis import report, trends
+    from ganblr_bench.present import report as rendered
+    from ganblr_bench.warehouse import database
+
+    with database.connect(dsn) as conn:
+        found = trends.detect(conn, run.run_id, conf.thresholds)
+        built = report.build(conn, run.run_id, thresholds=conf.thresholds)
+    paths = rendered.write(built, conf.reports_root / run.key)
+    say(f"report: {paths['html']}")
+    regressions = [d for d in found if d.finding.verdict == Verdict.REGRESSION]
+    return Judged(
+        regressions=[str(d) for d in regressions if d.stack == Stack.LOCKED],
+        canary=[str(d) for d in regressions if d.stack != Stack.LOCKED],
+        improvements=[str(d) for d in found if d.finding.verdict == Verdict.IMPROVEMENT],
+        previous=built.previous,
+        changed=[c.line() for c in built.changed],
+        report=str(paths["html"]),
+    )
+
+
+def problems(run: RunPlan, judged: Judged, dsn: str | None) -> Problems:
+    """What needs a look: regressions with what changed since the baseline, and failed jobs (from the warehouse)."""
+    from ganblr_bench.warehouse import database, views
+
+    with database.connect(dsn) as conn:
+        failed = views.rows(
+            conn,
+            "SELECT job, status, error, stack FROM analytics.failures WHERE run_id = %s ORDER BY job",
+            (run.run_id,),
+        )
+    lines = [f"regression: {r}" for r in judged.regressions]
+    if lines and judged.previous:  # a regression comes with its likely causes: what changed since the baseline
+        since = f"what changed since run {judged.previous}"
+        lines += [f"{since}: {c}" for c in judged.changed] or [f"{since}: nothing recorded (look at the host)"]
+    failure = [(f, f"{f['job']}: {f['status']}: {(f['error'] or '').strip()}") for f in failed]
+    lines += [f"job failed: {text}" for f, text in failure if f["stack"] == Stack.LOCKED]
+    canary = judged.canary + [text for f, text in failure if f["stack"] != Stack.LOCKED]
+    return Problems(lines=lines, canary=canary)

@@ -1,0 +1,86 @@
+"""Planning a run: its parameters validated, its folder written (run.json and a spec.json per job), its plan.
+
+``plan_run`` is the DAG's first step and the only place a run's parameters become jobs: everything the later
+steps need (the jobs with their stacks, cores and memory limits, the datasets, ``force_rebuild``) is in the
+``RunPlan`` it returns, derived once from the job specs it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ganblr_bench import layout
+from ganblr_bench.contract import HostFacts, PlannedJob, RunInfo, RunPlan
+from ganblr_bench.errors import ContractError
+from ganblr_bench.params import parse_params
+from ganblr_bench.states import Backend, RunKind, Stack
+
+
+def host_facts() -> HostFacts:
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = None
+    return HostFacts(name=socket.gethostname(), cpus=os.cpu_count(), memory_bytes=memory)
+
+
+def plan_run(
+    params: dict[str, Any],
+    run_id: str,
+    results_root: Path,
+    *,
+    kind: RunKind = RunKind.MANUAL,
+    triggered_by: str | None = None,
+    dag_id: str | None = None,
+    backend: Backend | None = None,
+    git_sha: str | None = None,
+) -> RunPlan:
+    """Validate the run's parameters, then write run.json and one spec.json per job.
+
+    Raises ContractError naming the bad field before anything is written.
+    """
+    run_params = parse_params(params)
+    if backend == Backend.PROCESS and Stack.LATEST in run_params.stacks:
+        raise ContractError(
+            "run parameters: stacks: 'latest' needs the docker backend (a process runs in this "
+            "machine's locked environment)"
+        )
+    key = layout.run_key(run_id)
+    specs = run_params.specs(run=key)
+    folder = Path(results_root) / key
+    folder.mkdir(parents=True, exist_ok=True)
+    layout.trtr_cache(results_root).mkdir(exist_ok=True)  # jobs' containers mount it: it must exist
+    info = RunInfo(
+        run_id=run_id,
+        kind=kind,
+        triggered_by=triggered_by,
+        dag_id=dag_id,
+        params=run_params.model_dump(mode="json"),
+        backend=backend,
+        started_at=datetime.now(UTC),
+        git_sha=git_sha,
+        host=host_facts(),
+    )
+    layout.write_text_atomic(folder / layout.RUN_FILE, info.model_dump_json(indent=2))
+    for spec in specs:
+        job_dir = folder / spec.name
+        job_dir.mkdir(exist_ok=True)
+        layout.retire_result(job_dir)  # a run planned again (a cleared task) starts with no result
+        layout.write_text_atomic(job_dir / layout.SPEC_FILE, spec.model_dump_json(indent=2))
+    return RunPlan(
+        run_id=run_id,
+        kind=kind,
+        folder=str(folder),
+        key=key,
+        jobs=[
+            PlannedJob(name=s.name, model=s.model, stack=s.stack, cores=s.cores, memory_limit=s.memory_limit or "6g")
+            for s in specs
+        ],
+        datasets=list(run_params.datasets),
+        stacks=list(run_params.stacks),
+        force_rebuild=run_params.force_rebuild,
+    )

@@ -1,0 +1,1 @@
+"""The metrics warehouse: the database, migrations, recording, the spool, the views."""
