@@ -100,12 +100,7 @@ def ganblr_benchmark():
     @task(retries=0)
     def plan_run() -> dict:
         ctx = get_current_context()
-        run = ctx["dag_run"]
-        who = " ".join(
-            str(x) for x in (getattr(run, "triggered_by", None), getattr(run, "triggering_user_name", None)) if x
-        )
-        trigger = pipeline.Trigger(run.run_id, str(run.run_type), dict(ctx["params"]), run.dag_id, who or None)
-        return pipeline.plan_run(CONF, trigger).model_dump(mode="json")
+        return pipeline.plan_run(CONF, pipeline.Trigger.of(ctx["dag_run"], ctx["params"])).model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=30))
     def fetch_datasets(planned: dict) -> list[str]:
@@ -113,7 +108,7 @@ def ganblr_benchmark():
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=60))
     def build_image(planned: dict) -> dict:
-        built = pipeline.build_images(_plan(planned), CONF, _docker_client if CONF.backend == Backend.DOCKER else None)
+        built = pipeline.build_images(_plan(planned), CONF, _docker_client)
         return {stack: facts.model_dump(mode="json") for stack, facts in built.items()}
 
     def docker_branch(model: str):
@@ -166,8 +161,7 @@ def ganblr_benchmark():
 
     @task(**TRANSIENT, trigger_rule="all_done", execution_timeout=timedelta(minutes=30), outlets=[METRICS])
     def record(planned: dict) -> dict:
-        client = _docker_client if CONF.backend == Backend.DOCKER else None
-        recorded = pipeline.record(_plan(planned), CONF, _metrics_dsn(), client)
+        recorded = pipeline.record(_plan(planned), CONF, _metrics_dsn(), _docker_client)
         get_current_context()["outlet_events"][METRICS].extra = recorded.model_dump(exclude={"rejected"})
         return recorded.model_dump(mode="json")
 
@@ -185,21 +179,17 @@ def ganblr_benchmark():
         """
         from airflow.configuration import conf
 
-        plan = _plan(planned)
-        found = pipeline.problems(plan, pipeline.Judged.model_validate(judged), _metrics_dsn())
-        for line in found.canary:
-            print(f"canary (latest stack): {line}")
-        if found.lines:
-            base = conf.get("api", "base_url", fallback="http://localhost:8080")
-            raise RuntimeError(found.message(pipeline.page_url(base, plan.run_id)))
+        base = conf.get("api", "base_url", fallback="http://localhost:8080")
+        pipeline.alert(_plan(planned), pipeline.Judged.model_validate(judged), _metrics_dsn(), base)
 
     planned = plan_run()
     built = build_image(planned)
     fetch_datasets(planned) >> built
+    branch = {Backend.DOCKER: docker_branch, Backend.PROCESS: process_branch}[CONF.backend]
     branches = []
     for model in MODELS:
         with TaskGroup(group_id=slug(model)) as group:
-            docker_branch(model) if CONF.backend == Backend.DOCKER else process_branch(model)
+            branch(model)
         built >> group
         branches.append(group)
     recorded = record(planned)

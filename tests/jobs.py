@@ -85,6 +85,7 @@ def history_runs(run_folder, root, count, scale, before=None, step=timedelta(day
         (folder / "run.json").write_text(json.dumps(data))
         for path in folder.glob("*/result.json"):
             r = json.loads(path.read_text())
+            r["spec"]["run"] = None if r["spec"].get("run") is None else folder.name  # it belongs to its copy
             if r["status"] == "ok":
                 for key in ("fit_s", "execution_s"):
                     r["timings"][key] = round(r["timings"][key] * scale * (1 + 0.01 * (i % 3)), 4)

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from jobs import cli, history_runs
 
+from ganblr_bench import layout
 from ganblr_bench.analysis import compare, runs
 from ganblr_bench.analysis.compare import Movement, Noise
 from ganblr_bench.errors import NotFound
@@ -91,8 +92,9 @@ def test_runs_are_found_by_id_prefix_folder_name_latest_and_previous(two_runs):
         conn.execute("UPDATE bench.runs SET run_id = run_id")  # nothing to rename: ids are kept as recorded
     with psycopg.connect(two_runs) as conn:
         conn.execute(
-            "INSERT INTO bench.runs (run_id, kind, started_at) VALUES ('manual__2026-01-01T00:00:00+00:00', 'manual', now()),"
-            " ('manual__2026-01-02T00:00:00+00:00', 'manual', now())"
+            "INSERT INTO bench.runs (run_id, kind, started_at, run_key) VALUES "
+            "('manual__2026-01-01T00:00:00+00:00', 'manual', now(), %s), ('manual__2026-01-02T00:00:00+00:00', 'manual', now(), %s)",
+            (layout.run_key("manual__2026-01-01T00:00:00+00:00"), layout.run_key("manual__2026-01-02T00:00:00+00:00")),
         )
         assert runs.resolve(
             conn, "manual__2026-01-01T00_00_00_00_00-" + _hash("manual__2026-01-01T00:00:00+00:00")

@@ -21,9 +21,10 @@ def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):
             "0004_findings.sql",
             "0005_stacks.sql",
             "0006_figures.sql",
+            "0007_series.sql",
         ]
         assert migrate.upgrade(conn) == []
-        assert migrate.schema_version(conn) == 6
+        assert migrate.schema_version(conn) == 7
         assert set(views.names(conn)) >= {
             "runs",
             "job_results",
@@ -54,7 +55,7 @@ def test_concurrent_upgrades_apply_each_migration_once(fresh_db):
     for t in threads:
         t.join()
     assert errors == []
-    assert count(fresh_db, "bench.schema_migrations") == 6
+    assert count(fresh_db, "bench.schema_migrations") == 7
 
 
 def test_a_newer_or_edited_schema_is_refused(fresh_db):

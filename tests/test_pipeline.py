@@ -74,6 +74,7 @@ def stack(tmp_path_factory, pg_server):
     stack.start()
     stack.metrics = metrics
     stack.results = results
+    stack.reports = home / "reports"
     stack.notified = home / "notified.txt"
     yield stack
     stack.stop()
@@ -182,9 +183,9 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
         ).fetchone()
     assert cached[0] is True and cached[1] == 0 and cached[2] == run_row[4]
 
-    folder = stack.results / layout.run_key(second["dag_run_id"])
-    page = (folder / "report" / "report.html").read_text()
-    assert "GANBLR++" in page and "data:image/png;base64," in page and "No regression, no failed job" in page
+    page = (stack.reports / layout.run_key(second["dag_run_id"]) / "report.html").read_text()
+    assert "GANBLR++" in page and "data:image/png;base64," in page
+    assert "No failed job; not enough history to judge 4 of 4 model-dataset series (1 of 5 runs)" in page
     assert "from the floor to the real data" in page and "naive Bayes (reference)" in page
     assert "model peak memory (fit + sample)" in page and "privacy: DCR overfitting protection" in page
     stack.first_run_folder = stack.results / layout.run_key(run["dag_run_id"])
@@ -258,8 +259,8 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
         code, body = stack.page(path, auth=False)
         assert code in (401, 403) and "GANBLR" not in body, (path, code)
     code, page = stack.page("/ganblr-bench/")
-    assert code == 200 and "GANBLR vs GANBLR++" in page and "execution (fit + sample)" in page
-    stored = (stack.results / layout.run_key(stack.last_run_id) / "report" / "report.html").read_text()
+    assert code == 200 and "Manual run of " in page and "execution (fit + sample)" in page
+    stored = (stack.reports / layout.run_key(stack.last_run_id) / "report.html").read_text()
     assert page == stored  # served as the pipeline wrote it, not built per request
     assert page.count("data:image/png;base64,") >= 1 and "regressed" in page
     assert "password" not in page.lower() and "postgresql://" not in page
@@ -270,7 +271,7 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
     # What a logged-in browser shows: the served page, rendered by headless Chromium.
     shot = ARTIFACTS / "benchmarks-page.png"
     dom = in_chromium(page, tmp_path, shot)
-    assert "GANBLR vs GANBLR++" in dom and "execution (fit + sample)" in dom
+    assert "Manual run of " in dom and "execution (fit + sample)" in dom
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plugins = stack.get("/api/v2/plugins")
     assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])
@@ -318,7 +319,7 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     assert all(r[2] == "ok" and r[4] == "2.4.6" for r in locked)
     for r in latest:  # a canary job either ran on its own image or says why not
         assert (r[2] == "ok" and r[5] != locked[0][5]) or (r[2] == "failed" and r[3]), r
-    page = (stack.results / layout.run_key(run["dag_run_id"]) / "report" / "report.html").read_text()
+    page = (stack.reports / layout.run_key(run["dag_run_id"]) / "report.html").read_text()
     assert "Locked vs latest stack" in page
     log = stack.task_log(run["dag_run_id"], "build_image")
     assert "latest image ganblr-bench:inputs-" in log or "the latest stack's image did not build" in str(rows)

@@ -237,17 +237,20 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
     return report
 
 
-# Per-run means of each series of the run's jobs (on its main stack), over the last N runs up to this one.
+# Per-run means of each series of the run's jobs (on its main stack), over its last N runs up to this one.
 _HISTORY = """
-WITH mine AS (SELECT DISTINCT model, dataset, config_hash, stack FROM analytics.job_results
-              WHERE run_id = %(run)s AND stack = %(stack)s),
-runs AS (
-    SELECT run_id, started_at FROM analytics.runs
-    WHERE started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
-    ORDER BY started_at DESC LIMIT %(last)s
+WITH mine AS (SELECT DISTINCT series_key FROM analytics.job_results
+              WHERE run_id = %(run)s AND stack = %(stack)s AND status = 'ok'),
+recent AS (
+    SELECT m.series_key, r.run_id FROM mine m CROSS JOIN LATERAL (
+        SELECT j.run_id, j.run_started_at FROM analytics.job_results j
+        WHERE j.series_key = m.series_key AND j.status = 'ok'
+          AND j.run_started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+        GROUP BY j.run_id, j.run_started_at ORDER BY j.run_started_at DESC LIMIT %(last)s
+    ) r
 )
 SELECT h.model, h.dataset, h.metric, h.run_id, h.run_started_at, avg(h.value) AS value
-FROM analytics.metric_history h JOIN mine USING (model, dataset, config_hash, stack) JOIN runs USING (run_id)
+FROM recent JOIN analytics.metric_history h ON h.series_key = recent.series_key AND h.run_id = recent.run_id
 GROUP BY h.model, h.dataset, h.metric, h.run_id, h.run_started_at ORDER BY h.run_started_at
 """
 
@@ -255,7 +258,7 @@ GROUP BY h.model, h.dataset, h.metric, h.run_id, h.run_started_at ORDER BY h.run
 def _depth(conn: Any, run_id: str, stack: Stack, thresholds: Thresholds) -> dict[tuple[str, str], Depth]:
     """Per (dataset, model) of the run: the earlier runs of its execution-time series the detector judged by."""
     out = {}
-    for key, points in trends.series(conn, run_id).items():
+    for key, points in trends.series(conn, run_id, thresholds.window + 1).items():
         if key.stack == stack and key.metric == "execution_s" and points and points[-1].run_id == run_id:
             earlier = min(len(points) - 1, thresholds.window)
             out[(key.dataset, key.model)] = Depth(earlier, thresholds.min_history)

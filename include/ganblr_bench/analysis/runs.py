@@ -115,10 +115,10 @@ def previous_comparable(conn: Any, run_id: str) -> str | None:
     """The newest earlier run with a job configuration in common with ``run_id`` (the baseline's last run)."""
     row = conn.execute(
         """
-        SELECT j.run_id FROM analytics.job_results j JOIN analytics.runs r USING (run_id)
-        WHERE j.config_hash IN (SELECT config_hash FROM analytics.job_results WHERE run_id = %(run)s)
-          AND r.started_at < (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
-        ORDER BY r.started_at DESC LIMIT 1
+        SELECT j.run_id FROM analytics.job_results j
+        WHERE j.series_key IN (SELECT series_key FROM analytics.job_results WHERE run_id = %(run)s)
+          AND j.run_started_at < (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+        ORDER BY j.run_started_at DESC LIMIT 1
         """,
         {"run": run_id},
     ).fetchone()
@@ -140,12 +140,13 @@ def resolve(conn: Any, name: str) -> str:
     exact = conn.execute("SELECT run_id FROM analytics.runs WHERE run_id = %s", (name,)).fetchone()
     if exact:
         return str(exact[0])
+    keyed = conn.execute("SELECT run_id FROM analytics.runs WHERE run_key = %s", (name,)).fetchone()
+    if keyed:
+        return str(keyed[0])
     like = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     candidates = [
         r[0] for r in conn.execute("SELECT run_id FROM analytics.runs WHERE run_id LIKE %s LIMIT 50", (like,))
     ]
-    keyed = [r[0] for r in conn.execute("SELECT run_id FROM analytics.runs ORDER BY started_at DESC LIMIT 5000")]
-    candidates += [r for r in keyed if layout.run_key(r) == name and r not in candidates]
     if len(candidates) == 1:
         return str(candidates[0])
     if candidates:

@@ -1,10 +1,11 @@
 """Regression detection over the warehouse's history.
 
-A **series** is one model x dataset x watched metric (``figures.WATCHED``: time, the model's
-memory and CPU, the job's peak, every TSTR/TRTR score, fidelity, privacy), on comparable jobs: the same job
-configuration (``config_hash``: the spec without seed, name, timeout and stack) on the
-same library stack (locked or latest), on hosts with the same CPU count. Each run
-contributes one point, the mean over its seeds. The image
+A **series** is one watched figure (``figures.WATCHED``: time, the model's memory, the job's peak, every
+TSTR/TRTR score, fidelity, privacy) of comparable jobs: the same stored series key (``warehouse/series.py``: a
+whitelist of the fields that change a measurement: model, dataset and its checksum, the knobs, data sizes,
+classifiers, cores, memory limit, backend, stack, host CPUs). Each run contributes one point, the mean over its
+seeds; the detector reads only the last ``window`` runs of each series, so its cost does not grow with the
+history. The image
 is deliberately *not* part of the series key: a new image (a library bump, a code
 change) is the usual cause of a regression, so it must be compared with the old one;
 findings record the image fingerprints on both sides.
@@ -113,28 +114,35 @@ def describe(model: str, dataset: str, f: Finding, stack: Stack = Stack.LOCKED) 
 
 # ---------------------------------------------------------------- against the warehouse
 
+# The series of a run's ok jobs, each with its last ``depth`` runs up to this one (the detector's window and the
+# point judged), read through the stored series key's index: the cost is the window's, not the history's.
 _SERIES = """
-WITH points AS (
-    SELECT run_id, run_started_at, model, dataset, metric, config_hash, stack, coalesce(host_cpus, 0) AS host_cpus,
-           avg(value) AS value, min(image_inputs_hash) AS image_inputs_hash
-    FROM analytics.metric_history
-    WHERE (model, dataset, config_hash, stack, coalesce(host_cpus, 0)) IN (
-        SELECT model, dataset, config_hash, stack, coalesce(host_cpus, 0) FROM analytics.metric_history
-        WHERE run_id = %(run)s)
-      AND run_started_at <= (SELECT started_at FROM bench.runs WHERE run_id = %(run)s)
-      AND NOT (metric = 'image_build_s' AND value = 0)
-    GROUP BY run_id, run_started_at, model, dataset, metric, config_hash, stack, coalesce(host_cpus, 0)
+WITH mine AS (
+    SELECT DISTINCT series_key FROM analytics.job_results WHERE run_id = %(run)s AND status = 'ok'
+),
+recent AS (
+    SELECT m.series_key, r.run_id, r.run_started_at
+    FROM mine m CROSS JOIN LATERAL (
+        SELECT j.run_id, j.run_started_at FROM analytics.job_results j
+        WHERE j.series_key = m.series_key AND j.status = 'ok'
+          AND j.run_started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+        GROUP BY j.run_id, j.run_started_at ORDER BY j.run_started_at DESC, j.run_id DESC LIMIT %(depth)s
+    ) r
 )
-SELECT model, dataset, metric, config_hash, stack, host_cpus, run_id, value, image_inputs_hash
-FROM points ORDER BY model, dataset, metric, config_hash, stack, host_cpus, run_started_at, run_id
+SELECT h.model, h.dataset, h.metric, h.series_key, h.stack, coalesce(h.host_cpus, 0), h.run_id, avg(h.value),
+       min(h.image_inputs_hash)
+FROM recent JOIN analytics.metric_history h ON h.series_key = recent.series_key AND h.run_id = recent.run_id
+WHERE NOT (h.metric = 'image_build_s' AND h.value = 0)
+GROUP BY h.model, h.dataset, h.metric, h.series_key, h.stack, coalesce(h.host_cpus, 0), h.run_id, recent.run_started_at
+ORDER BY h.model, h.dataset, h.metric, h.series_key, h.stack, recent.run_started_at, h.run_id
 """
 
 _INSERT = """
-INSERT INTO bench.findings (run_id, model, dataset, metric, config_hash, stack, host_cpus, value, baseline_mean,
+INSERT INTO bench.findings (run_id, model, dataset, metric, series_key, stack, host_cpus, value, baseline_mean,
     baseline_stdev, baseline_runs, z_score, relative_change, better, verdict, image_inputs_hash,
     baseline_image_inputs_hashes)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (run_id, model, dataset, metric, config_hash, stack) DO UPDATE SET
+ON CONFLICT (run_id, model, dataset, metric, series_key, stack) DO UPDATE SET
     value = EXCLUDED.value, baseline_mean = EXCLUDED.baseline_mean, baseline_stdev = EXCLUDED.baseline_stdev,
     baseline_runs = EXCLUDED.baseline_runs, z_score = EXCLUDED.z_score, relative_change = EXCLUDED.relative_change,
     verdict = EXCLUDED.verdict, detected_at = now()
@@ -142,13 +150,13 @@ ON CONFLICT (run_id, model, dataset, metric, config_hash, stack) DO UPDATE SET
 
 
 class SeriesKey(NamedTuple):
-    """One series: a model on a dataset, one figure, on comparable jobs (configuration, stack, host CPUs)."""
+    """One series: a figure of comparable jobs (the stored series key), named by its model, dataset and stack."""
 
     model: str
     dataset: str
     stack: Stack
     metric: str
-    config: str
+    config: str  # the stored series key
     host_cpus: int
 
 
@@ -158,11 +166,13 @@ class Point(NamedTuple):
     image: str | None
 
 
-def series(conn: Any, run_id: str) -> dict[SeriesKey, list[Point]]:
-    """Every series the run belongs to, its points (one per run: the mean over its seeds) oldest first, up to
-    and including the run."""
+def series(conn: Any, run_id: str, depth: int = 11) -> dict[SeriesKey, list[Point]]:
+    """Every series the run belongs to, its points (one per run: the mean over its seeds) oldest first: the last
+    ``depth`` runs up to and including this one."""
     found: dict[SeriesKey, list[Point]] = {}
-    for model, dataset, metric, config, stack, cpus, rid, value, image in conn.execute(_SERIES, {"run": run_id}):
+    for model, dataset, metric, config, stack, cpus, rid, value, image in conn.execute(
+        _SERIES, {"run": run_id, "depth": depth}
+    ):
         key = SeriesKey(model, dataset, Stack(stack), metric, config, cpus)
         found.setdefault(key, []).append(Point(rid, value, image))
     return found
@@ -184,7 +194,7 @@ def detect(conn: Any, run_id: str, thresholds: Thresholds = DEFAULTS) -> list[De
     found = []
     with conn.transaction():
         conn.execute("DELETE FROM bench.findings WHERE run_id = %s", (run_id,))  # re-detection replaces
-        for key, points in series(conn, run_id).items():
+        for key, points in series(conn, run_id, thresholds.window + 1).items():
             if key.metric not in figures.WATCHED or points[-1].run_id != run_id:
                 continue
             history = points[:-1]

@@ -40,7 +40,7 @@ def title(report: Report) -> str:
     epochs = run.params.get("epochs")
     facts = [", ".join(report.datasets), f"{seeds} seed{'s' if seeds != 1 else ''}"]
     if epochs:
-        facts.append(f"{epochs} epochs")
+        facts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     by = f" by {run.triggered_by}" if run.triggered_by and run.kind == RunKind.MANUAL else ""
     return f"{kind} of {run.started_at:%Y-%m-%d %H:%M} UTC{by}: " + " · ".join(facts)
 

@@ -44,6 +44,14 @@ class Trigger:
     dag_id: str | None = None
     triggered_by: str | None = None
 
+    @classmethod
+    def of(cls, dag_run: Any, params: dict[str, Any]) -> Trigger:
+        """From Airflow's DagRun (read by its attribute names only: no Airflow import here)."""
+        how = getattr(dag_run, "triggered_by", None)
+        who = getattr(dag_run, "triggering_user_name", None)
+        by = " ".join(str(x).rsplit(".", 1)[-1] for x in (how, who) if x)
+        return cls(dag_run.run_id, str(dag_run.run_type), dict(params), dag_run.dag_id, by or None)
+
 
 class Step(BaseModel):
     """A step's answer, as it crosses to the next task (XCom): JSON both ways."""
@@ -76,6 +84,10 @@ class Problems(Step):
 
     def message(self, page: str) -> str:
         return f"{len(self.lines)} problem(s) in this run (report: {page}):\n" + "\n".join(self.lines)
+
+
+class RunProblems(RuntimeError):
+    """The run needs a look: the alert step fails with this, naming each problem and the run's page."""
 
 
 def run_kind(run_type: str) -> RunKind:
@@ -239,3 +251,12 @@ def problems(run: RunPlan, judged: Judged, dsn: str | None) -> Problems:
     lines += [f"job failed: {text}" for f, text in failure if f["stack"] == Stack.LOCKED]
     canary = judged.canary + [text for f, text in failure if f["stack"] != Stack.LOCKED]
     return Problems(lines=lines, canary=canary)
+
+
+def alert(run: RunPlan, judged: Judged, dsn: str | None, base_url: str, say: Say = print) -> None:
+    """Print the canary's news; raise RunProblems naming every regression and failed job, with the run's page."""
+    found = problems(run, judged, dsn)
+    for line in found.canary:
+        say(f"canary (latest stack): {line}")
+    if found.lines:
+        raise RunProblems(found.message(page_url(base_url, run.run_id)))

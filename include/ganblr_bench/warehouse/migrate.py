@@ -48,6 +48,32 @@ def migrations() -> list[Migration]:
     return found
 
 
+def _series_and_run_keys(conn: Any) -> None:
+    """Migration 0007's data: every job's series key (series.backfill), every run's folder name, and the series
+    key of the findings the detector stored before."""
+    from ganblr_bench import layout
+    from ganblr_bench.warehouse import series
+
+    series.backfill(conn)
+    runs = [(layout.run_key(run_id), run_id) for (run_id,) in conn.execute("SELECT run_id FROM bench.runs")]
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE bench.runs SET run_key = %s WHERE run_id = %s", runs)
+    conn.execute(
+        """
+        UPDATE bench.findings f SET series_key = j.series_key
+        FROM (SELECT DISTINCT ON (run_id, model, dataset, stack) run_id, model, dataset, stack, series_key
+              FROM bench.job_results WHERE final ORDER BY run_id, model, dataset, stack, series_key) j
+        WHERE j.run_id = f.run_id AND j.model = f.model AND j.dataset = f.dataset AND j.stack = f.stack
+          AND NOT EXISTS (SELECT 1 FROM bench.findings o WHERE o.run_id = f.run_id AND o.model = f.model
+                          AND o.dataset = f.dataset AND o.metric = f.metric AND o.stack = f.stack
+                          AND o.series_key = j.series_key)
+        """
+    )
+
+
+AFTER = {7: _series_and_run_keys}  # migration version -> what it needs done in code, in the same transaction
+
+
 def upgrade(conn: Any) -> list[str]:
     """Apply the migrations this database lacks; return their names.
 
@@ -79,6 +105,8 @@ def upgrade(conn: Any) -> list[str]:
                     )
                 continue
             conn.execute(m.sql)
+            if m.version in AFTER:  # data a migration's SQL cannot compute: the same code as at record time
+                AFTER[m.version](conn)
             conn.execute(
                 "INSERT INTO bench.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                 (m.version, m.name, m.checksum),

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganblr_bench import figures, settings
+from ganblr_bench import figures, layout, settings
 from ganblr_bench.contract import JobResult, RunInfo, content_sha256, cpu_list
 from ganblr_bench.errors import DatabaseError, MigrationError, Spooled, StoreError
 from ganblr_bench.layout import Batch, collect
 from ganblr_bench.states import Source
-from ganblr_bench.warehouse import database, migrate, spool
+from ganblr_bench.warehouse import database, migrate, series, spool
 
 
 def _waits() -> str:
@@ -58,13 +58,16 @@ def _run_row(run: RunInfo) -> dict[str, Any]:
         "host_name": host.name,
         "host_cpus": host.cpus,
         "host_memory_bytes": host.memory_bytes,
+        "run_key": layout.run_key(run.run_id),
     }
 
 
-def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str) -> dict[str, Any]:
+def _job_row(run: RunInfo, attempt: int, r: JobResult, uri: str | None, sha: str) -> dict[str, Any]:
     t, res, d, env = r.timings, r.resources, r.dataset, r.environment
+    chosen = series.fields(r.spec, d.checksum if d else None, run.backend, run.host.cpus, None)
     return {
-        "run_id": run_id,
+        "run_id": run.run_id,
+        "run_started_at": run.started_at,
         "job": r.job,
         "attempt": attempt,
         "model": r.spec.model,
@@ -91,6 +94,8 @@ def _job_row(run_id: str, attempt: int, r: JobResult, uri: str | None, sha: str)
         "image": env and env.image,
         "artifact_uri": uri,
         "content_sha256": sha,
+        "series_key": series.key(chosen),
+        "series": json.dumps(chosen),
     }
 
 
@@ -207,6 +212,10 @@ def write_batch(conn: Any, batch: Batch) -> Outcome:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (batch.run.run_id,))
         run_row = _run_row(batch.run)
         conn.execute(_upsert_run(run_row), run_row)
+        conn.execute(  # a run recorded again with another start keeps its jobs in step
+            "UPDATE bench.job_results SET run_started_at = %s WHERE run_id = %s AND run_started_at <> %s",
+            (batch.run.started_at, batch.run.run_id, batch.run.started_at),
+        )
         for result, uri in batch.results:
             sha = content_sha256(result)
             seen = conn.execute(
@@ -219,7 +228,7 @@ def write_batch(conn: Any, batch: Batch) -> Outcome:
                 continue
             try:
                 with conn.transaction():  # a savepoint: a refused result does not take the others down
-                    _insert_result(conn, batch.run.run_id, seen[0] + 1, result, uri, sha)
+                    _insert_result(conn, batch.run, seen[0] + 1, result, uri, sha)
             except refusals() as err:
                 outcome.refused.append((result, uri, reason(err)))
                 outcome.rejected.append(f"{batch.run.run_id}/{result.job}: refused by the database ({reason(err)})")
@@ -228,8 +237,11 @@ def write_batch(conn: Any, batch: Batch) -> Outcome:
     return outcome
 
 
-def _insert_result(conn: Any, run_id: str, attempt: int, result: JobResult, uri: str | None, sha: str) -> None:
-    row = _job_row(run_id, attempt, result, uri, sha)
+def _insert_result(conn: Any, run: RunInfo, attempt: int, result: JobResult, uri: str | None, sha: str) -> None:
+    row = _job_row(run, attempt, result, uri, sha)
+    conn.execute(  # the new attempt is the job's final one
+        "UPDATE bench.job_results SET final = false WHERE run_id = %s AND job = %s AND final", (run.run_id, result.job)
+    )
     job_id = conn.execute(_insert("job_results", row, "RETURNING job_result_id"), row).fetchone()[0]
     scores = [
         (job_id, s.classifier, metric, getattr(s, metric))
