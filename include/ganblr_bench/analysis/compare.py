@@ -37,7 +37,7 @@ from ganblr_bench.analysis import trends
 from ganblr_bench.analysis.runs import RunFacts, facts
 from ganblr_bench.settings import Thresholds
 from ganblr_bench.states import Baseline, Direction, Stack
-from ganblr_bench.warehouse import views
+from ganblr_bench.warehouse import series, views
 
 
 class Movement(StrEnum):
@@ -240,9 +240,32 @@ def what_changed(conn: Any, a: RunFacts, b: RunFacts, repo: Path | None = None) 
             out.append(InputChange("host", fact.removeprefix("host_"), getattr(a, fact), getattr(b, fact)))
     if a.backend != b.backend:
         out.append(InputChange("backend", "", a.backend, b.backend))
+    out += _series_changes(conn, a.run_id, b.run_id)
     for name in sorted(a.params.keys() | b.params.keys()):
         if a.params.get(name) != b.params.get(name):
             out.append(InputChange("parameter", name, _set_only(a.params.get(name)), _set_only(b.params.get(name))))
+    return out
+
+
+_SERIES_OF = """
+SELECT DISTINCT ON (model, dataset, stack) model, dataset, stack, series_key, series FROM analytics.job_results
+WHERE run_id = %s ORDER BY model, dataset, stack, seed
+"""
+
+
+def _series_changes(conn: Any, run_a: str, run_b: str) -> list[InputChange]:
+    """Per model and dataset in both runs whose series differ: the series fields that changed (why B's figures
+    are not in A's series)."""
+    of_a = {(m, d, s): (k, f) for m, d, s, k, f in conn.execute(_SERIES_OF, (run_a,))}
+    out = []
+    for model, dataset, stack, key_b, fields_b in conn.execute(_SERIES_OF, (run_b,)):
+        key_a, fields_a = of_a.get((model, dataset, stack), (None, None))
+        if key_a is not None and key_a != key_b:
+            moved = ", ".join(
+                f"{f} {_short(x)} -> {_short(y)}" for f, x, y in series.changed(fields_a or {}, fields_b or {})
+            )
+            where = f"{model} on {dataset}" + ("" if stack == Stack.LOCKED else f" ({stack})")
+            out.append(InputChange("series", where, key_a[:10], key_b[:10], moved or "the series key changed"))
     return out
 
 

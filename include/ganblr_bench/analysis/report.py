@@ -123,6 +123,7 @@ class Report:
     depth: dict[tuple[str, str], Depth] = field(default_factory=dict)  # (dataset, model) -> the detector's basis
     previous: str | None = None  # the newest earlier run sharing a job configuration: the baseline's last run
     changed: list[compare.InputChange] = field(default_factory=list)  # what changed since it
+    starts: list[trends.SeriesStart] = field(default_factory=list)  # where this run starts a new series, and why
 
     @property
     def stack(self) -> Stack:
@@ -231,6 +232,7 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
         )
     }
     report.depth = _depth(conn, run_id, report.stack, thresholds)
+    report.starts = trends.series_starts(conn, run_id)
     report.previous = previous_comparable(conn, run_id)
     if report.previous:
         report.changed = compare.what_changed(conn, facts(conn, report.previous), run)

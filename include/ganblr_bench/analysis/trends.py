@@ -226,3 +226,52 @@ def detect(conn: Any, run_id: str, thresholds: Thresholds = DEFAULTS) -> list[De
             )
             found.append(Detected(key.model, key.dataset, finding, key.stack))
     return sorted(found, key=lambda d: (d.finding.verdict != Verdict.REGRESSION, d.model, d.dataset, d.finding.metric))
+
+
+@dataclass(frozen=True)
+class SeriesStart:
+    """A model on a dataset whose series starts with this run, and what changed from the job before it."""
+
+    model: str
+    dataset: str
+    stack: Stack
+    changes: list[tuple[str, Any, Any]]  # (field, before, after)
+    before_run: str | None  # the latest earlier run of the model on the dataset, in another series
+
+    def line(self) -> str:
+        what = ", ".join(f"{f} {_plain(a)} -> {_plain(b)}" for f, a, b in self.changes) or "no field recorded differs"
+        where = f"{self.model} on {self.dataset}" + ("" if self.stack == Stack.LOCKED else f" ({self.stack} stack)")
+        if self.before_run is None:
+            return f"series started: {where} (its first run)"
+        return f"series started: {where}: {what} (since run {self.before_run}; the history before it is not judged)"
+
+
+def _plain(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+_STARTS = """
+SELECT mine.model, mine.dataset, mine.stack, mine.series, prior.run_id, prior.series
+FROM (SELECT DISTINCT ON (model, dataset, stack) model, dataset, stack, series_key, series, run_started_at
+      FROM analytics.job_results WHERE run_id = %(run)s ORDER BY model, dataset, stack, seed) mine
+LEFT JOIN LATERAL (
+    SELECT j.run_id, j.series_key, j.series FROM analytics.job_results j
+    WHERE j.model = mine.model AND j.dataset = mine.dataset AND j.stack = mine.stack
+      AND j.run_started_at < mine.run_started_at
+    ORDER BY j.run_started_at DESC LIMIT 1
+) prior ON true
+WHERE prior.run_id IS NULL OR prior.series_key <> mine.series_key
+ORDER BY mine.dataset, mine.model, mine.stack
+"""
+
+
+def series_starts(conn: Any, run_id: str) -> list[SeriesStart]:
+    """Where the run starts a new series: each such model and dataset, with the fields that changed since the
+    latest earlier job of the same model, dataset and stack (or nothing before it at all)."""
+    from ganblr_bench.warehouse.series import changed
+
+    found = []
+    for model, dataset, stack, mine, before_run, before in conn.execute(_STARTS, {"run": run_id}):
+        changes = changed(before or {}, mine or {}) if before_run else []
+        found.append(SeriesStart(model, dataset, Stack(stack), changes, before_run))
+    return found

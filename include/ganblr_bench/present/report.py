@@ -76,10 +76,13 @@ def _alerts(report: Report) -> list[Block]:
 
 
 def _changed(report: Report) -> list[Block]:
-    if not report.previous:
+    """What changed since the baseline's last run, and where this run starts a series (and why)."""
+    starts = [s.line() for s in report.starts if s.before_run is not None]
+    if not report.previous and not starts:
         return []
     items = [c.line() for c in report.changed] or ["nothing recorded changed"]
-    return [Heading(f"What changed since run {report.previous}"), Bullets(items)]
+    title = f"What changed since run {report.previous}" if report.previous else "Series that start with this run"
+    return [Heading(title), Bullets((items if report.previous else []) + starts)]
 
 
 def _comparisons(report: Report, dataset: str) -> list[str]:

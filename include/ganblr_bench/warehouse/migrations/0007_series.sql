@@ -20,6 +20,7 @@ ALTER TABLE bench.runs ADD COLUMN run_key text;
 
 CREATE INDEX job_results_final ON bench.job_results (run_id, job) WHERE final;
 CREATE INDEX job_results_by_series ON bench.job_results (series_key, run_started_at DESC) WHERE final AND status = 'ok';
+CREATE INDEX job_results_by_model ON bench.job_results (model, dataset, stack, run_started_at DESC) WHERE final;
 CREATE INDEX runs_run_key ON bench.runs (run_key);
 
 ALTER TABLE bench.findings RENAME COLUMN config_hash TO series_key;
