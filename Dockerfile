@@ -15,6 +15,8 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
+# The classic builder leaves this stage behind untagged: the label lets retention (and the build) find it.
+LABEL io.ganblr-bench.stage=build
 ARG PIP_INDEX_URL
 ARG STACK=locked
 ARG STACK_AS_OF=

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
+from airflow_edges import docker_client, metrics_dsn, notifiers
 
 from ganblr_bench import settings
 from ganblr_bench.contract import RunPlan
@@ -43,10 +44,6 @@ from ganblr_bench.run import pipeline
 from ganblr_bench.states import Backend
 
 CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
-# The hook point for Slack, e-mail, ...: GANBLR_BENCH_NOTIFIER names a notifier (docs/operations.md).
-_notifier = settings.load_object(CONF.notifier) if CONF.notifier else None
-NOTIFIERS = [] if _notifier is None else list(_notifier) if isinstance(_notifier, (list, tuple)) else [_notifier]
-METRICS_CONN_ID = "ganblr_bench_metrics"
 # Updated when a run's metrics are recorded: analysts' DAGs schedule on it (schedule=[Asset("ganblr_bench_metrics")]);
 # each event's extra names the run and what was recorded.
 METRICS = Asset("ganblr_bench_metrics")
@@ -57,24 +54,8 @@ TRANSIENT = dict(
 )
 
 
-def _metrics_dsn() -> str | None:
-    """The metrics database from the Airflow connection, if one is defined (else settings/embedded)."""
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from ganblr_bench.warehouse import database
-
-    try:
-        conn = BaseHook.get_connection(METRICS_CONN_ID)
-    except AirflowNotFoundException:  # not defined: GANBLR_BENCH_DSN or the embedded server
-        return None
-    return database.dsn_from_parts(conn.host, conn.port, conn.login, conn.password, conn.schema, conn.extra_dejson)
-
-
 def _docker_client():
-    from airflow.providers.docker.hooks.docker import DockerHook
-
-    return DockerHook(docker_conn_id=None, base_url=CONF.docker_url).api_client  # no registry login: nothing is pulled
+    return docker_client(CONF)
 
 
 def _plan(planned: dict) -> RunPlan:
@@ -90,7 +71,7 @@ def _plan(planned: dict) -> RunPlan:
     # A hung run fails after this (and notifies): with one active run, a hang would block every later night.
     dagrun_timeout=timedelta(seconds=CONF.run_timeout_s),
     # Any failed step, not only alert, tells someone: the notifiers hang on the run.
-    on_failure_callback=NOTIFIERS,
+    on_failure_callback=notifiers(CONF),
     params={name: Param(default, **schema) for name, (default, schema) in param_schemas().items()},
     default_args={"owner": "ganblr-bench", "retries": 0},
     tags=["ganblr-bench", "benchmark"],
@@ -161,14 +142,14 @@ def ganblr_benchmark():
 
     @task(**TRANSIENT, trigger_rule="all_done", execution_timeout=timedelta(minutes=30), outlets=[METRICS])
     def record(planned: dict) -> dict:
-        recorded = pipeline.record(_plan(planned), CONF, _metrics_dsn(), _docker_client)
+        recorded = pipeline.record(_plan(planned), CONF, metrics_dsn(), _docker_client)
         get_current_context()["outlet_events"][METRICS].extra = recorded.model_dump(exclude={"rejected"})
         return recorded.model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=20))
     def compare(planned: dict) -> dict:
         """Judge the run against its history (findings go to the warehouse) and write its report."""
-        return pipeline.judge(_plan(planned), CONF, _metrics_dsn()).model_dump(mode="json")
+        return pipeline.judge(_plan(planned), CONF, metrics_dsn()).model_dump(mode="json")
 
     @task(retries=0, execution_timeout=timedelta(minutes=10))
     def alert(planned: dict, judged: dict) -> None:
@@ -180,7 +161,7 @@ def ganblr_benchmark():
         from airflow.configuration import conf
 
         base = conf.get("api", "base_url", fallback="http://localhost:8080")
-        pipeline.alert(_plan(planned), pipeline.Judged.model_validate(judged), _metrics_dsn(), base)
+        pipeline.alert(_plan(planned), pipeline.Judged.model_validate(judged), metrics_dsn(), base)
 
     planned = plan_run()
     built = build_image(planned)

@@ -21,7 +21,7 @@ from pathlib import Path
 from airflow.api_fastapi.core_api.security import requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from ganblr_bench import settings
 
@@ -113,6 +113,48 @@ def run(run_id: str) -> FileResponse:
     from ganblr_bench import layout
 
     return _report(_conf().reports_root / layout.run_key(run_id))  # run_key: no path can leave the reports root
+
+
+def _airflow_facts():
+    """What Airflow itself knows of the benchmark DAG: paused, runs queued, the scheduler alive (its metadata
+    database, read here on the api-server)."""
+    from datetime import UTC
+
+    from airflow.api.common.airflow_health import get_airflow_health
+    from airflow.models import DagModel, DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+
+    from ganblr_bench.analysis.health import AirflowFacts
+
+    with create_session() as session:
+        dag = session.get(DagModel, DAG_ID)
+        queued = session.query(DagRun).filter(DagRun.dag_id == DAG_ID, DagRun.state == DagRunState.QUEUED).all()
+        waiting = [(r.run_id, r.queued_at or r.run_after) for r in queued]
+    scheduler = get_airflow_health().get("scheduler", {})
+    beat = scheduler.get("latest_scheduler_heartbeat")
+    from datetime import datetime
+
+    return AirflowFacts(
+        paused=bool(dag.is_paused) if dag is not None else None,
+        queued=[(run_id, at if at.tzinfo else at.replace(tzinfo=UTC)) for run_id, at in waiting if at is not None],
+        scheduler_alive=scheduler.get("status") == "healthy",
+        scheduler_heartbeat=datetime.fromisoformat(beat) if beat else None,
+    )
+
+
+@app.get("/health")
+def health() -> JSONResponse:
+    """Is the nightly alive? The same verdict as ``ganblr-bench health``, as JSON; 503 when it is not, so any
+    monitor (a blackbox probe, cron and curl, Nagios) can poll it."""
+    from datetime import timedelta
+
+    from ganblr_bench.analysis import health as checks
+
+    facts = _airflow_facts()
+    with _reader() as conn:
+        found = checks.check(conn, timedelta(seconds=settings.HEALTH_MAX_AGE.get()), facts)
+    return JSONResponse(found.as_json(), status_code=200 if found.healthy else 503)
 
 
 @app.get("/runs/{run_id}/jobs/{job}/{name}")

@@ -45,4 +45,16 @@ if dag is not None:
             report["params"].append("ok")
         except Exception as err:  # ParamValidationError: reported, asserted by the test
             report["params"].append(f"{type(err).__name__}: {err}")
+maintenance = bag.dags.get("ganblr_maintenance")
+report["maintenance"] = (
+    None
+    if maintenance is None
+    else {
+        "schedule": str(maintenance.schedule),
+        "tasks": {t.task_id: sorted(t.upstream_task_ids) for t in maintenance.tasks},
+        "callbacks": len(maintenance.on_failure_callback or [])
+        if isinstance(maintenance.on_failure_callback, list)
+        else 0,
+    }
+)
 print("PROBE" + json.dumps(report))

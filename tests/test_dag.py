@@ -100,3 +100,10 @@ def test_the_trigger_form_groups_and_describes_every_parameter(probe):
     for name, field in form.items():
         assert field["section"] in SECTIONS and name in SECTIONS[field["section"]], name
         assert len(field["description"]) > 10, name
+
+
+def test_the_maintenance_dag_prunes_backs_up_and_checks_health_daily_and_tells_the_notifiers(probe):
+    maintenance = probe["maintenance"]
+    assert maintenance is not None and "0 5 * * *" in maintenance["schedule"]
+    assert maintenance["tasks"] == {"prune": [], "backup": ["prune"], "health": ["backup"]}
+    assert maintenance["callbacks"] == 1  # a stale nightly fails health: the notifiers hear of it

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from airflow_stack import ROOT, AirflowStack
-from jobs import ARTIFACTS, history_runs, in_chromium
+from jobs import ARTIFACTS, cli, history_runs, in_chromium
 
 from ganblr_bench import layout, settings
 from ganblr_bench.warehouse import database, migrate, store
@@ -366,3 +366,33 @@ def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry
         (0, len(recorded)),
         "the other branch ok",
     )
+
+
+def test_health_turns_to_failing_when_the_dag_is_paused(stack, tmp_path, fault_row):
+    """Seeded (the test says so): a nightly run an hour old, a copy of the first real run, so that health is
+    green; then the DAG is paused for real through the REST API, and both the page and the CLI turn to failing."""
+    (night,) = history_runs(
+        stack.first_run_folder, tmp_path, 1, scale=1.0, before=datetime.now().astimezone(), step=timedelta(hours=1)
+    )
+    run = json.loads((night / "run.json").read_text())
+    run["kind"] = "scheduled"
+    (night / "run.json").write_text(json.dumps(run))
+    store.record_paths([night], stack.metrics, tmp_path / "spool")
+    code, body = stack.request("GET", "/ganblr-bench/health")
+    assert code == 200 and body["healthy"] is True and body["airflow"]["scheduler_alive"] is True, body
+    env = {
+        "GANBLR_BENCH_DSN": stack.metrics,
+        "GANBLR_BENCH_AIRFLOW_URL": stack.base,
+        "GANBLR_BENCH_AIRFLOW_PASSWORD": stack.password,
+    }
+    assert cli(["health"], **env).returncode == 0
+    stack.request("PATCH", "/api/v2/dags/ganblr_benchmark", {"is_paused": True})
+    try:
+        code, body = stack.request("GET", "/ganblr-bench/health")
+        assert code == 503 and "the ganblr_benchmark DAG is paused" in body["reasons"], body
+        told = cli(["health"], **env)
+        assert told.returncode == 1 and told.stdout.strip() == "failing: the ganblr_benchmark DAG is paused", told
+        assert stack.page("/ganblr-bench/health", auth=False)[0] in (401, 403)  # behind the login like the rest
+    finally:
+        stack.request("PATCH", "/api/v2/dags/ganblr_benchmark", {"is_paused": False})
+    fault_row("the DAG paused (real, REST API)", "health 503 and exit 1, naming it", (0, 0), "-")

@@ -97,6 +97,11 @@ def _db(args: argparse.Namespace) -> int:
     if args.action == "stop-embedded":
         print("embedded PostgreSQL stopped" if database.stop_embedded() else "embedded PostgreSQL was not running")
         return ExitCode.OK
+    if args.action in ("backup", "restore"):
+        if len(args.paths) != 1:
+            raise SettingsError(f"db {args.action}: give one file")
+        args.file = args.paths[0]
+        return _backup(args) if args.action == "backup" else _restore(args)
     if args.action in ("record", "replay"):
         if args.action == "record" and not args.paths:
             raise ContractError("db record: give at least one run or job result folder")
@@ -124,6 +129,97 @@ def _db(args: argparse.Namespace) -> int:
         f"{runs} run(s); spool {spool.spool_dir()}: {spool.files()} file(s)"
     )
     return ExitCode.OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from ganblr_bench.warehouse import backup, database
+
+    target = database.read_dsn()
+    _say(f"reading {database.redact(target)}")
+    done = backup.backup(target, args.file)
+    print(f"backed up {done.runs} run(s), {done.job_results} job result(s) to {done.path} ({done.bytes} bytes)")
+    return ExitCode.OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from ganblr_bench.warehouse import backup, database
+
+    target = database.dsn()
+    _say(f"restoring into {database.redact(target)}")
+    done = backup.restore(target, args.file, replace=args.replace)
+    print(f"restored {done.runs} run(s), {done.job_results} job result(s) from {done.path}")
+    return ExitCode.OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from ganblr_bench.run import retention
+
+    conf = settings.load(Path.cwd())
+    policy = retention.Policy.configured()
+    logs = args.logs or settings.AIRFLOW_LOGS.get()
+    docker = None
+    if args.images:
+        import docker as sdk
+
+        docker = sdk.APIClient(base_url=conf.docker_url)  # type: ignore[attr-defined]
+    with _reader() as conn:
+        todo = retention.plan(conn, conf.results_root, conf.reports_root, policy, logs_root=logs, docker=docker)
+    rows = [
+        {"action": "delete", "kind": str(i.kind), "target": i.target, "bytes": i.bytes, "reason": i.reason}
+        for i in todo.delete
+    ]
+    rows += [
+        {"action": "keep", "kind": str(i.kind), "target": i.target, "bytes": i.bytes, "reason": i.reason}
+        for i in todo.keep
+    ]
+    if args.format != "table":
+        print(formats.render(rows, args.format))
+    else:
+        for row in rows:
+            print(f"{row['action']:6} {row['kind']:16} {row['bytes']:>12}  {row['target']}  ({row['reason']})")
+        print(f"{len(todo.delete)} item(s) to delete, {todo.freed()} bytes; {len(todo.keep)} kept")
+    if not args.apply:
+        if args.format == "table":
+            print("dry run: nothing deleted (--apply deletes)")
+        return ExitCode.OK
+    freed, problems = retention.apply(todo, docker)
+    for line in problems:
+        _say(f"not deleted: {line}")
+    print(f"deleted {len(todo.delete) - len(problems)} item(s), freed {freed} bytes")
+    return ExitCode.FAILED if problems else ExitCode.OK
+
+
+def _health(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from ganblr_bench.analysis import health
+
+    max_age = timedelta(seconds=args.max_age or settings.HEALTH_MAX_AGE.get())
+    facts = None
+    url = settings.AIRFLOW_URL.get()
+    if url:
+        facts = health.airflow_facts_from_api(url, _airflow_token(url))
+    with _reader() as conn:
+        found = health.check(conn, max_age, facts)
+    print(formats.to_json(found.as_json()) if args.format == "json" else found.line())
+    return ExitCode.OK if found.healthy else ExitCode.FAILED
+
+
+def _airflow_token(url: str) -> str:
+    """A token for Airflow's REST API, for the user the settings name."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"username": settings.AIRFLOW_USER.get(), "password": settings.AIRFLOW_PASSWORD.get() or ""})
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/auth/token", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return str(json.load(response)["access_token"])
+    except (urllib.error.URLError, OSError, KeyError, ValueError) as err:
+        raise SettingsError(f"{settings.AIRFLOW_URL.name}={url}: no token from Airflow ({err})") from None
 
 
 def _view(args: argparse.Namespace) -> int:
@@ -306,6 +402,13 @@ def _limit(text: str) -> int:
     return value
 
 
+def _duration(text: str) -> float:
+    try:
+        return settings.duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}: {err}") from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line and exit 2, as every other bad input
         self.exit(int(ExitCode.BAD_INPUT), f"{self.prog}: {message} (see --help)\n")
@@ -362,12 +465,41 @@ def parser() -> argparse.ArgumentParser:
     db = _command(
         sub,
         "db",
-        "the metrics database: upgrade, record, replay, status, stop-embedded",
-        "ganblr-bench db record var/results/RUN",
+        "the metrics database: upgrade, record, replay, status, backup, restore, stop-embedded",
+        "ganblr-bench db backup /backups/ganblr_bench-$(date +%F).dump",
         _db,
     )
-    db.add_argument("action", choices=("upgrade", "record", "replay", "status", "stop-embedded"))
-    db.add_argument("paths", nargs="*", type=Path, help="record: run folders (run.json) or job folders (result.json)")
+    db.add_argument("action", choices=("upgrade", "record", "replay", "status", "backup", "restore", "stop-embedded"))
+    db.add_argument(
+        "paths", nargs="*", type=Path, help="record: run or job folders; backup, restore: the file (custom format)"
+    )
+    db.add_argument("--replace", action="store_true", help="restore: drop what the target database holds first")
+
+    prune = _command(
+        sub,
+        "prune",
+        "what the retention policy deletes (a dry run; --apply deletes it)",
+        "ganblr-bench prune --images --apply",
+        _prune,
+    )
+    prune.add_argument("--apply", action="store_true", help="delete what the plan lists")
+    prune.add_argument("--images", action="store_true", help="also our own old images on the Docker engine")
+    prune.add_argument("--logs", type=Path, help="Airflow's task log folder (default GANBLR_BENCH_AIRFLOW_LOGS)")
+    _format(prune)
+
+    health = _command(
+        sub,
+        "health",
+        "is the nightly alive? exit 0 healthy, 1 stale or failing, one line saying why",
+        "ganblr-bench health --max-age 26h",
+        _health,
+    )
+    health.add_argument(
+        "--max-age",
+        type=_duration,
+        help="a successful nightly run must be younger than this: 26h, 90m, 2d (default 26h)",
+    )
+    health.add_argument("--format", choices=("table", "json"), default="table")
 
     results = _command(
         sub,

@@ -125,6 +125,21 @@ def schedule(value: str) -> str | None:
     return value
 
 
+def duration(text: str) -> float:
+    """Seconds of a duration written 26h, 90m, 2d or 3600s (ValueError saying what is allowed)."""
+    from datetime import timedelta
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    raw = text.strip().lower()
+    try:
+        seconds = float(raw[:-1]) * units[raw[-1]] if raw and raw[-1] in units else float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 366 * 86400:
+        raise ValueError("give a duration such as 26h, 90m or 2d (at most a year)")
+    return timedelta(seconds=seconds).total_seconds()
+
+
 def _default_cache(env: Env) -> str:
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return str(Path(base) / "ganblr-bench" / "datasets")
@@ -266,6 +281,57 @@ CORE_LOCKS = Variable(
     folder,
     "/tmp/ganblr-bench-cores-<uid>",
 )
+# Retention (run/retention.py: the policy), backups and health (docs/operations.md):
+KEEP_DAYS = Variable(
+    "GANBLR_BENCH_KEEP_DAYS",
+    "30",
+    "days a run's bulky artefacts (synthetic samples) are kept at least",
+    whole(1, 36500),
+)
+KEEP_RUNS = Variable(
+    "GANBLR_BENCH_KEEP_RUNS", "10", "runs of each series whose artefacts are kept, however old", whole(0, 100000)
+)
+KEEP_PROBLEM_DAYS = Variable(
+    "GANBLR_BENCH_KEEP_PROBLEM_DAYS",
+    "90",
+    "days a run with an unresolved failure or regression keeps everything",
+    whole(0, 36500),
+)
+KEEP_FOLDER_DAYS = Variable(
+    "GANBLR_BENCH_KEEP_FOLDER_DAYS", "365", "days a recorded run's folder and report are kept", whole(1, 36500)
+)
+TRTR_CACHE_DAYS = Variable(
+    "GANBLR_BENCH_TRTR_CACHE_DAYS", "30", "days an unused TRTR cache entry is kept", whole(1, 36500)
+)
+LOG_DAYS = Variable("GANBLR_BENCH_LOG_DAYS", "30", "days Airflow's task logs are kept", whole(1, 36500))
+KEEP_IMAGES = Variable(
+    "GANBLR_BENCH_KEEP_IMAGES", "3", "our images kept per stack (and every image a recent run used)", whole(1, 1000)
+)
+AIRFLOW_LOGS = Variable(
+    "GANBLR_BENCH_AIRFLOW_LOGS",
+    "",
+    "Airflow's task log folder, pruned by the maintenance DAG",
+    optional(folder),
+    "none",
+)
+BACKUPS = Variable(
+    "GANBLR_BENCH_BACKUPS", "", "folder of the maintenance DAG's nightly warehouse backups", optional(folder), "none"
+)
+KEEP_BACKUPS = Variable("GANBLR_BENCH_KEEP_BACKUPS", "14", "backups kept in that folder", whole(1, 10000))
+MAINTENANCE_SCHEDULE = Variable(
+    "GANBLR_BENCH_MAINTENANCE_SCHEDULE", "0 5 * * *", "cron of the maintenance DAG (prune, backup, health)", schedule
+)
+HEALTH_MAX_AGE = Variable(
+    "GANBLR_BENCH_HEALTH_MAX_AGE",
+    "26h",
+    "a successful nightly run must be younger than this to be healthy",
+    duration,
+)
+AIRFLOW_URL = Variable(
+    "GANBLR_BENCH_AIRFLOW_URL", "", "Airflow's api-server, for health to read the DAG's state", optional(text), "none"
+)
+AIRFLOW_USER = Variable("GANBLR_BENCH_AIRFLOW_USER", "admin", "user health logs in to Airflow as", text)
+AIRFLOW_PASSWORD = Variable("GANBLR_BENCH_AIRFLOW_PASSWORD", "", "that user's password", optional(str), "none")
 # Told to a job by its backend (not set by people):
 IMAGE = Variable("GANBLR_BENCH_IMAGE", "", "the image a job runs in (set by the backend)", optional(text), "none")
 TRTR_CACHE = Variable(

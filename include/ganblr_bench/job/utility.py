@@ -22,6 +22,7 @@ later run. Jobs that want the same entry at the same moment wait for the first t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -39,8 +40,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
-from ganblr_bench import settings
+from ganblr_bench import layout, settings
 from ganblr_bench.contract import Score
+from ganblr_bench.errors import ContractError
 
 # Bump when a score's definition changes: cached TRTR entries of the old definition are then not read.
 DEFINITION = 2
@@ -163,25 +165,26 @@ class TrtrCache:
         key = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:32]
         self.folder.mkdir(parents=True, exist_ok=True)
         entry = self.folder / f"{key}.json"
-        with open(self.folder / f"{key}.lock", "a+") as lock:
+        descriptor = os.open(self.folder / f"{key}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "r+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second job wanting the same entry waits for the first
             cached = _read_entry(entry, facts)
             if cached is not None:
+                with contextlib.suppress(OSError):
+                    os.utime(entry, follow_symlinks=False)  # used: retention keeps entries by their last use
                 return cached, True
             scores = classify(train_x, train_y, test_x, test_y, numeric, classifier, seed)
-            tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-            tmp.write_text(json.dumps({"facts": facts, "scores": scores}, sort_keys=True))
-            os.replace(tmp, entry)
+            layout.write_text_atomic(entry, json.dumps({"facts": facts, "scores": scores}, sort_keys=True))
         return scores, False
 
 
 def _read_entry(entry: Path, facts: dict[str, Any]) -> dict[str, float | None] | None:
     """The cached scores, if the entry is whole and for exactly these facts (anything else is recomputed)."""
     try:
-        data = json.loads(entry.read_text())
+        data = layout.read_json(entry, entry.parent, limit=64 << 10)  # the cache is shared by every job: hostile
         if data["facts"] == facts and set(data["scores"]) == {"accuracy", "macro_f1", "roc_auc"}:
             return dict(data["scores"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ContractError, KeyError, TypeError):
         pass
     return None
 
