@@ -36,8 +36,8 @@ def prune(conf: Settings, dsn: str | None, docker: Callable[[], Any] | None, say
             conf.results_root,
             conf.reports_root,
             retention.Policy.configured(),
-            settings.AIRFLOW_LOGS.get(),
-            client,
+            logs_root=settings.AIRFLOW_LOGS.get(),
+            docker=client,
         )
     freed, problems = retention.apply(todo, client)
     for line in problems:
