@@ -12,7 +12,8 @@ if [ "${GANBLR_BENCH_TRUST_HOST_CA:-0}" = 1 ] && [ -f /etc/ssl/certs/ca-certific
 fi
 start=$EPOCHREALTIME
 # The classic builder, as the Docker SDK (and so the DAG) uses it: one Dockerfile for both.
-DOCKER_BUILDKIT=0 docker build --network host --target bench -t "$TAG" ${DOCKER_BUILD_ARGS:-} "$here" >&2
+version=$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$here/include/ganblr_bench/__init__.py")
+DOCKER_BUILDKIT=0 docker build --network host --target bench --build-arg "VERSION=$version" -t "$TAG" ${DOCKER_BUILD_ARGS:-} "$here" >&2
 end=$EPOCHREALTIME
 printf 'build_seconds=%s image=%s tag=%s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')" \
   "$(docker image inspect --format '{{.Id}}' "$TAG")" "$TAG"

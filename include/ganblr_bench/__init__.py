@@ -3,4 +3,4 @@
 The package is the pure core: no Airflow import anywhere below this folder.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # CHANGELOG.md; the image, run.json and the warehouse record it

@@ -28,7 +28,7 @@ from ganblr_bench.generator_catalog import GENERATORS, MODELS, InputKind
 from ganblr_bench.states import Backend, RunKind, Stack, Status
 
 # Versions: spec 2 added cores, 3 memory_limit and run; result 2 per-phase resources, model-only headline figures,
-# quality, placement; run 2 images per stack and ready_at. The newest is each version field's default.
+# quality, placement; run 2 images per stack, ready_at and release. The newest is each version field's default.
 
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
 CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
@@ -378,6 +378,9 @@ class RunInfo(Strict):
     )
     finished_at: Timestamp | None = None
     git_sha: Annotated[str | None, AfterValidator(_a_git_sha)] = None
+    release: Annotated[str, Field(max_length=32, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+([a-z0-9.+-]*)$")] | None = Field(
+        None, description="the ganblr-bench release that planned the run"
+    )
     image: ImageFacts | None = Field(None, description="the locked stack's image (the run's main image)")
     images: dict[Stack, ImageFacts] = Field(default_factory=dict, description="stack -> the image its jobs ran in")
     host: HostFacts = HostFacts()

@@ -217,10 +217,8 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
         versions=versions,
         thresholds=thresholds,
     )
-    for p in views.rows(conn, _HISTORY, {"run": run_id, "stack": report.stack, "last": last_runs}):
-        report.history.setdefault(HistoryKey(p["dataset"], p["model"], p["metric"]), []).append(
-            Point(p["run_started_at"], p["value"], p["run_id"])
-        )
+    for model, dataset, metric, _, _, _, rid, when, value, _ in trends.points(conn, run_id, last_runs, report.stack):
+        report.history.setdefault(HistoryKey(dataset, model, metric), []).append(Point(when, value, rid))
     shown_runs = sorted({pt.run_id for points in report.history.values() for pt in points})
     report.regressed = {
         (r["run_id"], r["dataset"], r["model"], r["metric"])
@@ -237,24 +235,6 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
     if report.previous:
         report.changed = compare.what_changed(conn, facts(conn, report.previous), run)
     return report
-
-
-# Per-run means of each series of the run's jobs (on its main stack), over its last N runs up to this one.
-_HISTORY = """
-WITH mine AS (SELECT DISTINCT series_key FROM analytics.job_results
-              WHERE run_id = %(run)s AND stack = %(stack)s AND status = 'ok'),
-recent AS (
-    SELECT m.series_key, r.run_id FROM mine m CROSS JOIN LATERAL (
-        SELECT j.run_id, j.run_started_at FROM analytics.job_results j
-        WHERE j.series_key = m.series_key AND j.status = 'ok'
-          AND j.run_started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
-        GROUP BY j.run_id, j.run_started_at ORDER BY j.run_started_at DESC LIMIT %(last)s
-    ) r
-)
-SELECT h.model, h.dataset, h.metric, h.run_id, h.run_started_at, avg(h.value) AS value
-FROM recent JOIN analytics.metric_history h ON h.series_key = recent.series_key AND h.run_id = recent.run_id
-GROUP BY h.model, h.dataset, h.metric, h.run_id, h.run_started_at ORDER BY h.run_started_at
-"""
 
 
 def _depth(conn: Any, run_id: str, stack: Stack, thresholds: Thresholds) -> dict[tuple[str, str], Depth]:

@@ -113,12 +113,16 @@ def latest(conn: Any) -> str | None:
 
 def previous_comparable(conn: Any, run_id: str) -> str | None:
     """The newest earlier run with a job configuration in common with ``run_id`` (the baseline's last run)."""
-    row = conn.execute(
+    row = conn.execute(  # per series of the run, its latest earlier run (through the series index); the newest
         """
-        SELECT j.run_id FROM analytics.job_results j
-        WHERE j.series_key IN (SELECT series_key FROM analytics.job_results WHERE run_id = %(run)s)
-          AND j.run_started_at < (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
-        ORDER BY j.run_started_at DESC LIMIT 1
+        SELECT prior.run_id FROM (SELECT DISTINCT series_key FROM analytics.job_results WHERE run_id = %(run)s) mine
+        CROSS JOIN LATERAL (
+            SELECT j.run_id, j.run_started_at FROM analytics.job_results j
+            WHERE j.series_key = mine.series_key AND j.status = 'ok'
+              AND j.run_started_at < (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+            ORDER BY j.run_started_at DESC LIMIT 1
+        ) prior
+        ORDER BY prior.run_started_at DESC LIMIT 1
         """,
         {"run": run_id},
     ).fetchone()

@@ -114,28 +114,43 @@ def describe(model: str, dataset: str, f: Finding, stack: Stack = Stack.LOCKED) 
 
 # ---------------------------------------------------------------- against the warehouse
 
-# The series of a run's ok jobs, each with its last ``depth`` runs up to this one (the detector's window and the
-# point judged), read through the stored series key's index: the cost is the window's, not the history's.
-_SERIES = """
+# The series of a run's ok jobs (of one stack, if given), each with its last ``depth`` runs up to this one, found
+# through the stored series key's index, so the cost is the window's, not the history's; their points are read next
+# (analytics.series_history: one per run, series and figure, by the runs' index).
+RECENT_RUNS = """
 WITH mine AS (
-    SELECT DISTINCT series_key FROM analytics.job_results WHERE run_id = %(run)s AND status = 'ok'
-),
-recent AS (
-    SELECT m.series_key, r.run_id, r.run_started_at
-    FROM mine m CROSS JOIN LATERAL (
-        SELECT j.run_id, j.run_started_at FROM analytics.job_results j
-        WHERE j.series_key = m.series_key AND j.status = 'ok'
-          AND j.run_started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
-        GROUP BY j.run_id, j.run_started_at ORDER BY j.run_started_at DESC, j.run_id DESC LIMIT %(depth)s
-    ) r
+    SELECT DISTINCT series_key FROM analytics.job_results
+    WHERE run_id = %(run)s AND status = 'ok' AND (%(stack)s::text IS NULL OR stack = %(stack)s)
 )
-SELECT h.model, h.dataset, h.metric, h.series_key, h.stack, coalesce(h.host_cpus, 0), h.run_id, avg(h.value),
-       min(h.image_inputs_hash)
-FROM recent JOIN analytics.metric_history h ON h.series_key = recent.series_key AND h.run_id = recent.run_id
-WHERE NOT (h.metric = 'image_build_s' AND h.value = 0)
-GROUP BY h.model, h.dataset, h.metric, h.series_key, h.stack, coalesce(h.host_cpus, 0), h.run_id, recent.run_started_at
-ORDER BY h.model, h.dataset, h.metric, h.series_key, h.stack, recent.run_started_at, h.run_id
+SELECT m.series_key, r.run_id
+FROM mine m CROSS JOIN LATERAL (
+    SELECT j.run_id, j.run_started_at FROM analytics.job_results j
+    WHERE j.series_key = m.series_key AND j.status = 'ok'
+      AND j.run_started_at <= (SELECT started_at FROM analytics.runs WHERE run_id = %(run)s)
+    GROUP BY j.run_id, j.run_started_at ORDER BY j.run_started_at DESC, j.run_id DESC LIMIT %(depth)s
+) r
 """
+
+_POINTS = """
+SELECT model, dataset, metric, series_key, stack, host_cpus, run_id, run_started_at, value, image_inputs_hash
+FROM analytics.series_history WHERE run_id = ANY(%(runs)s)
+ORDER BY model, dataset, metric, series_key, stack, run_started_at, run_id
+"""
+
+
+def recent_runs(conn: Any, run_id: str, depth: int, stack: Stack | None = None) -> set[tuple[str, str]]:
+    """(series key, run id) of the last ``depth`` runs (up to ``run_id``) of every series the run belongs to."""
+    rows = conn.execute(RECENT_RUNS, {"run": run_id, "depth": depth, "stack": stack}).fetchall()
+    return {(str(k), str(r)) for k, r in rows}
+
+
+def points(conn: Any, run_id: str, depth: int, stack: Stack | None = None) -> list[tuple[Any, ...]]:
+    """The points of the run's series over their last ``depth`` runs: (model, dataset, metric, series key, stack,
+    host CPUs, run id, run start, value, image inputs hash), oldest first within each series."""
+    wanted = recent_runs(conn, run_id, depth, stack)
+    runs = sorted({r for _, r in wanted})
+    return [row for row in conn.execute(_POINTS, {"runs": runs}) if (row[3], row[6]) in wanted]
+
 
 _INSERT = """
 INSERT INTO bench.findings (run_id, model, dataset, metric, series_key, stack, host_cpus, value, baseline_mean,
@@ -170,9 +185,7 @@ def series(conn: Any, run_id: str, depth: int = 11) -> dict[SeriesKey, list[Poin
     """Every series the run belongs to, its points (one per run: the mean over its seeds) oldest first: the last
     ``depth`` runs up to and including this one."""
     found: dict[SeriesKey, list[Point]] = {}
-    for model, dataset, metric, config, stack, cpus, rid, value, image in conn.execute(
-        _SERIES, {"run": run_id, "depth": depth}
-    ):
+    for model, dataset, metric, config, stack, cpus, rid, _, value, image in points(conn, run_id, depth):
         key = SeriesKey(model, dataset, Stack(stack), metric, config, cpus)
         found.setdefault(key, []).append(Point(rid, value, image))
     return found

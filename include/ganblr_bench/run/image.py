@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ganblr_bench import __version__
 from ganblr_bench.contract import ImageFacts
 from ganblr_bench.errors import ImageError
 
@@ -104,7 +105,7 @@ def ensure(
         rm=True,
         forcerm=True,
         decode=True,
-        buildargs=build_args or {},
+        buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
     ):
         if "error" in chunk:
             raise ImageError(f"docker build of {ref} failed: {chunk['error'].strip()}\n" + "".join(lines[-20:]))

@@ -52,7 +52,7 @@ def backup(dsn: str | None, say: Say = print) -> str | None:
     if folder is None:
         say(f"no backup: {settings.BACKUPS.name} is not set")
         return None
-    path = folder / f"ganblr_bench-{datetime.now(UTC):%Y-%m-%dT%H%M%S}.dump"
+    path = folder / f"ganblr_bench-{datetime.now(UTC):%Y-%m-%dT%H%M%S.%f}.dump"
     done = backups.backup(dsn or database.dsn(), path)
     gone = backups.keep_newest(folder, settings.KEEP_BACKUPS.get())
     say(f"backed up {done.runs} run(s) to {done.path} ({done.bytes} bytes); {len(gone)} older backup(s) removed")

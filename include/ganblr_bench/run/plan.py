@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ganblr_bench import layout
+from ganblr_bench import __version__, layout
 from ganblr_bench.contract import HostFacts, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ContractError
 from ganblr_bench.params import parse_params
@@ -63,6 +63,7 @@ def plan_run(
         backend=backend,
         started_at=datetime.now(UTC),
         git_sha=git_sha,
+        release=__version__,
         host=host_facts(),
     )
     layout.write_text_atomic(folder / layout.RUN_FILE, info.model_dump_json(indent=2))

@@ -55,6 +55,7 @@ def _series_and_run_keys(conn: Any) -> None:
     from ganblr_bench.warehouse import series
 
     series.backfill(conn)
+    conn.execute(series.REFRESH_POINTS.replace("run_id = ANY(%(runs)s) AND ", ""))  # every run's points
     runs = [(layout.run_key(run_id), run_id) for (run_id,) in conn.execute("SELECT run_id FROM bench.runs")]
     with conn.cursor() as cur:
         cur.executemany("UPDATE bench.runs SET run_key = %s WHERE run_id = %s", runs)

@@ -93,6 +93,25 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, An
     return [(f, before.get(f), after.get(f)) for f in SERIES_FIELDS if before.get(f) != after.get(f)]
 
 
+# A run's points, one per series and figure (store.write_batch keeps them in step with its results in its own
+# transaction): summed up from the metric_history view itself, so the two can never disagree.
+REFRESH_POINTS = """
+INSERT INTO bench.series_points (series_key, metric, run_id, run_started_at, model, dataset, stack, host_cpus, unit,
+    value, seeds, image_inputs_hash)
+SELECT series_key, metric, run_id, min(run_started_at), min(model), min(dataset), min(stack), coalesce(min(host_cpus), 0),
+       min(unit), avg(value), count(*), min(image_inputs_hash)
+FROM analytics.metric_history
+WHERE run_id = ANY(%(runs)s) AND NOT (metric = 'image_build_s' AND value = 0)
+GROUP BY series_key, metric, run_id
+"""
+
+
+def refresh_points(conn: Any, run_ids: list[str]) -> None:
+    """The series points of these runs, summed up again from their results (in the caller's transaction)."""
+    conn.execute("DELETE FROM bench.series_points WHERE run_id = ANY(%s)", (run_ids,))
+    conn.execute(REFRESH_POINTS, {"runs": run_ids})
+
+
 def _memory_limit_of_run(params: dict[str, Any] | None, model: str) -> str | None:
     """An older spec's memory limit, from its run's parameters (specs carry it since version 3)."""
     if not params:

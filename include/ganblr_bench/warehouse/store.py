@@ -59,6 +59,7 @@ def _run_row(run: RunInfo) -> dict[str, Any]:
         "host_cpus": host.cpus,
         "host_memory_bytes": host.memory_bytes,
         "run_key": layout.run_key(run.run_id),
+        "release": run.release,
     }
 
 
@@ -234,6 +235,7 @@ def write_batch(conn: Any, batch: Batch) -> Outcome:
                 outcome.rejected.append(f"{batch.run.run_id}/{result.job}: refused by the database ({reason(err)})")
                 continue
             outcome.recorded += 1
+        series.refresh_points(conn, [batch.run.run_id])  # in the same transaction: never out of step
     return outcome
 
 

@@ -15,8 +15,9 @@ ALTER TABLE bench.job_results ALTER COLUMN run_started_at SET NOT NULL;
 UPDATE bench.job_results j SET final = false
 WHERE j.attempt < (SELECT max(a.attempt) FROM bench.job_results a WHERE a.run_id = j.run_id AND a.job = j.job);
 
--- run_key: the run's folder name (layout.run_key), so people can name a run as they see it on disk.
-ALTER TABLE bench.runs ADD COLUMN run_key text;
+-- run_key: the run's folder name (layout.run_key), so people can name a run as they see it on disk; release: the
+-- ganblr-bench release that planned the run (unknown for runs before 0.2.0).
+ALTER TABLE bench.runs ADD COLUMN run_key text, ADD COLUMN release text;
 
 CREATE INDEX job_results_final ON bench.job_results (run_id, job) WHERE final;
 CREATE INDEX job_results_by_series ON bench.job_results (series_key, run_started_at DESC) WHERE final AND status = 'ok';
@@ -98,7 +99,7 @@ SELECT r.run_id, r.kind, r.triggered_by, r.dag_id, r.params, r.backend, r.starte
        r.host_cpus, r.host_memory_bytes,
        (SELECT count(*) FROM bench.job_results j WHERE j.run_id = r.run_id AND j.final) AS jobs,
        (SELECT count(*) FROM bench.job_results j WHERE j.run_id = r.run_id AND j.final AND j.status = 'ok') AS ok_jobs,
-       r.run_key
+       r.run_key, r.release
 FROM bench.runs r;
 
 CREATE OR REPLACE VIEW analytics.regressions AS
@@ -107,3 +108,33 @@ SELECT f.run_id, r.started_at AS run_started_at, f.model, f.dataset, f.metric, f
        f.host_cpus, f.image_inputs_hash, f.baseline_image_inputs_hashes, f.detected_at, f.stack, f.series_key
 FROM bench.findings f
 JOIN bench.runs r USING (run_id);
+
+-- One point per run, series and figure (the mean over the run's ok seeds): what trends, the detector and analysts
+-- read. Written by the recorder in the same transaction as the results it sums up (store.py), so it is never stale;
+-- rows of earlier releases are summed up when this migration is applied. An image build that was skipped (0 s)
+-- is not a point: it measured nothing.
+CREATE TABLE bench.series_points (
+    series_key          text NOT NULL,
+    metric              text NOT NULL,
+    run_id              text NOT NULL REFERENCES bench.runs (run_id) ON DELETE CASCADE,
+    run_started_at      timestamptz NOT NULL,
+    model               text NOT NULL,
+    dataset             text NOT NULL,
+    stack               text NOT NULL,
+    host_cpus           integer NOT NULL,
+    unit                text NOT NULL,
+    value               double precision NOT NULL,
+    seeds               integer NOT NULL CHECK (seeds > 0),
+    image_inputs_hash   text
+);
+-- No primary key: the one writer replaces a run's points whole (under the run's lock), and a key over these texts
+-- would cost more disk than the points themselves. Reads go by run (the detector, the report) or by model and
+-- figure (analysts).
+CREATE INDEX series_points_run ON bench.series_points (run_id);
+CREATE INDEX series_points_by_model ON bench.series_points (model, dataset, stack, metric, run_started_at);
+
+-- A figure's history, a point per run: the analysts' fast way to a series over all time.
+CREATE VIEW analytics.series_history AS
+SELECT p.series_key, p.metric, p.unit, p.run_id, p.run_started_at, p.model, p.dataset, p.stack, p.host_cpus,
+       p.value, p.seeds, p.image_inputs_hash
+FROM bench.series_points p;
