@@ -63,6 +63,10 @@ def assert_complete(result: JobResult, classifiers=("lr", "mlp", "rf", "xgb")) -
     assert result.environment.cores and result.environment.host_load_1m
     assert result.dataset.train_rows > 0 and result.dataset.test_rows > 0 and len(result.dataset.checksum) == 64
     assert result.environment.versions["ganblr"] == "0.1.3"
+    assert len(result.marginals) == 3 and all(
+        0 <= m.score <= 1 and len(m.real) == len(m.labels) for m in result.marginals
+    )
+    assert [m.score for m in result.marginals] == sorted(m.score for m in result.marginals)  # the most distorted first
 
 
 def read(out: Path) -> JobResult:

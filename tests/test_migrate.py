@@ -22,9 +22,10 @@ def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):
             "0005_stacks.sql",
             "0006_figures.sql",
             "0007_series.sql",
+            "0008_marginals.sql",
         ]
         assert migrate.upgrade(conn) == []
-        assert migrate.schema_version(conn) == 7
+        assert migrate.schema_version(conn) == 8
         assert set(views.names(conn)) >= {
             "runs",
             "job_results",
@@ -55,7 +56,7 @@ def test_concurrent_upgrades_apply_each_migration_once(fresh_db):
     for t in threads:
         t.join()
     assert errors == []
-    assert count(fresh_db, "bench.schema_migrations") == 7
+    assert count(fresh_db, "bench.schema_migrations") == 8
 
 
 def test_a_newer_or_edited_schema_is_refused(fresh_db):

@@ -201,6 +201,18 @@ def test_the_trend_grid_has_axes_for_every_figure_and_the_legend_outside_the_dat
     assert plots.trends(built, "adult", keys)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_each_models_most_distorted_columns_are_drawn_real_beside_synthetic():
+    from ganblr_bench.contract import ColumnMarginal
+
+    column = ColumnMarginal(
+        column="age", score=0.61, labels=["<= 25", "(25, 37]", "> 37"], real=[0.3, 0.4, 0.3], synthetic=[0.6, 0.3, 0.1]
+    )
+    built = hand_built(TWO_MODELS, marginals={("adult", "ganblr"): [column, column], ("adult", "ganblr++"): [column]})
+    assert plots.marginals(built, "adult")[:8] == b"\x89PNG\r\n\x1a\n" and plots.marginals(built, "car") is None
+    titles = [b.text for b in rendered.sections(built) if isinstance(b, document.Heading)]
+    assert "adult: where the samples differ most from the real data" in titles
+
+
 # ---------------------------------------------------------------- real results in a real warehouse
 
 
@@ -236,7 +248,8 @@ def test_table_values_equal_the_warehouse(recorded):
 def test_html_is_self_contained_and_markdown_has_the_tables_plots_and_job_links(recorded):
     paths = rendered.write(report.build(recorded, "run-1"), ARTIFACTS / "report")
     page = paths["html"].read_text()
-    assert page.count("data:image/png;base64,") == 2  # car and iris
+    assert page.count("data:image/png;base64,") == 3  # the trends of car and iris, iris's marginals (car: no ok job)
+    assert "iris: where the samples differ most from the real data" in page
     assert not re.search(r"""(src|href)=["']https?://""", page)
     assert "execution (fit + sample) regressed" in page and "ganblr-car-s1: failed" in page
     assert 'href="/ganblr-bench/runs/run-1/jobs/ganblr-iris-s1/synthetic.csv"' in page

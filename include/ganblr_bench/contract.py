@@ -257,6 +257,16 @@ QualityMetric = Literal[
 QUALITY_METRICS: tuple[str, ...] = typing.get_args(QualityMetric)
 
 
+class ColumnMarginal(Strict):
+    """One column's distribution, real against synthetic, in the view every model's fidelity is measured in."""
+
+    column: str = Field(max_length=256)
+    score: Fraction = Field(description="its TVComplement: 1 = the same shares")
+    labels: list[Annotated[str, Field(max_length=64)]] = Field(max_length=32)
+    real: list[Fraction] = Field(max_length=32, description="each value's share of the real training rows")
+    synthetic: list[Fraction] = Field(max_length=32, description="its share of the synthetic rows")
+
+
 class DatasetFacts(Strict):
     name: str
     checksum: str = Field(description="sha256 of the file, or of its files' 'name sha256' lines for several")
@@ -304,6 +314,9 @@ class JobResult(Strict):
     resources: Resources = Resources()
     scores: list[Score] = []
     quality: dict[QualityMetric, float] = Field(default_factory=dict, description="fidelity and privacy")
+    marginals: list[ColumnMarginal] = Field(
+        default_factory=list, max_length=8, description="the most distorted columns, real against synthetic"
+    )
     dataset: DatasetFacts | None = None
     environment: Environment | None = None
     placement: Placement | None = None

@@ -6,6 +6,7 @@ Layout of a run folder (under the results root, one per run)::
     <results root>/<run key>/<job>/spec.json         what the job runs (contract.JobSpec)
     <results root>/<run key>/<job>/result.json       what it measured (contract.JobResult)
     <results root>/<run key>/<job>/synthetic.csv     the sample it generated
+    <results root>/<run key>/<job>/bins.json         what its bin labels stand for (GANBLR, the references)
     <results root>/<run key>/<job>/placement.json    the cores it was leased (contract.Placement)
     <results root>/<run key>/report/                 the run's comparison report
     <results root>/.trtr-cache/                      TRTR scores every job and run shares (job.utility.TrtrCache)
@@ -54,6 +55,7 @@ RUN_FILE = "run.json"
 SPEC_FILE = "spec.json"
 RESULT_FILE = "result.json"
 SYNTHETIC_FILE = "synthetic.csv"
+BINS_FILE = "bins.json"  # what the bin labels in synthetic.csv stand for (discrete-input generators)
 PLACEMENT_FILE = "placement.json"
 REPORT_DIR = "report"
 TRTR_CACHE_DIR = ".trtr-cache"  # a run key never starts with '.', so no run can own this name

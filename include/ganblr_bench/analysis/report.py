@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ganblr_bench import figures, generator_catalog
 from ganblr_bench.analysis import compare, trends
 from ganblr_bench.analysis.runs import RunFacts, facts, previous_comparable
+from ganblr_bench.contract import ColumnMarginal
 from ganblr_bench.settings import Thresholds
 from ganblr_bench.states import Baseline, Stack, Status, Verdict
 from ganblr_bench.warehouse import views
@@ -124,6 +125,8 @@ class Report:
     previous: str | None = None  # the newest earlier run sharing a job configuration: the baseline's last run
     changed: list[compare.InputChange] = field(default_factory=list)  # what changed since it
     starts: list[trends.SeriesStart] = field(default_factory=list)  # where this run starts a new series, and why
+    # (dataset, model) -> its first ok seed's most distorted columns, real against synthetic
+    marginals: dict[tuple[str, str], list[ColumnMarginal]] = field(default_factory=dict)
 
     @property
     def stack(self) -> Stack:
@@ -181,7 +184,10 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
         for r in rows
     ]
     versions: dict[Stack, dict[str, str]] = {}
+    shown: dict[tuple[str, str], list[ColumnMarginal]] = {}
     for r in rows:
+        if r["status"] == Status.OK and r["stack"] == Stack.LOCKED and r["marginals"]:
+            shown.setdefault((r["dataset"], r["model"]), [ColumnMarginal.model_validate(m) for m in r["marginals"]])
         if r["status"] == Status.OK or Stack(r["stack"]) not in versions:
             versions[Stack(r["stack"])] = {k: str(v) for k, v in (r["versions"] or {}).items()}
     stats = {StatKey(d, m, Stack(s), k): Stat.of(v) for (d, m, s, k), v in views.figures(conn, run_id).items()}
@@ -216,6 +222,7 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
         ],
         versions=versions,
         thresholds=thresholds,
+        marginals=shown,
     )
     for model, dataset, metric, _, _, _, rid, when, value, _ in trends.points(conn, run_id, last_runs, report.stack):
         report.history.setdefault(HistoryKey(dataset, model, metric), []).append(Point(when, value, rid))

@@ -78,6 +78,7 @@ class Prepared:
     files: dict[str, str]
     checksum: str
     rows_dropped: int
+    bins: dict[str, list[float]]  # column -> the inner edges of the bins its labels q0...qN stand for
 
 
 def _typed(info: DatasetInfo, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -111,14 +112,29 @@ def stratified_split(y: pd.Series, test_fraction: float, rng: np.random.Generato
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+def bin_edges(train: pd.Series, bins: int) -> np.ndarray:
+    """The inner edges of equal-frequency bins fitted on the training column: its quantiles, de-duplicated (a
+    column with few distinct values gets fewer bins)."""
+    return np.unique(np.quantile(train.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)[1:-1]))
+
+
+def bin_names(edges: list[float]) -> dict[str, str]:
+    """What each bin label stands for: 'q0' -> '<= 17', 'q1' -> '(17, 25]', ... the last -> '> 60'."""
+    shown = [f"{e:.6g}" for e in edges]
+    if not shown:
+        return {"q0": "all values"}
+    names = {"q0": f"<= {shown[0]}"}
+    names |= {f"q{i}": f"({shown[i - 1]}, {shown[i]}]" for i in range(1, len(shown))}
+    names[f"q{len(shown)}"] = f"> {shown[-1]}"
+    return names
+
+
 def discretise(train: pd.Series, others: list[pd.Series], bins: int) -> list[pd.Series]:
     """Equal-frequency bins fitted on the training column, applied to all; labels 'q0'...'qN'.
 
-    Edges are the training quantiles, de-duplicated, so a column with few distinct
-    values gets fewer bins; bin i holds (edge i-1, edge i]; a value outside the training
-    range joins the end bins.
+    Bin i holds (edge i-1, edge i] (``bin_edges``); a value outside the training range joins the end bins.
     """
-    edges = np.unique(np.quantile(train.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)[1:-1]))
+    edges = bin_edges(train, bins)
 
     def apply(column: pd.Series) -> pd.Series:
         codes = np.searchsorted(edges, column.to_numpy(dtype=float), side="left")
@@ -169,14 +185,16 @@ def prepare(
                 f"numeric columns are {list(info.numeric)}"
             )
     numeric = list(info.numeric) if numeric_columns is None else [c for c in info.numeric if c in numeric_columns]
+    binned = (
+        list(info.numeric)
+        if generator(model).input is InputKind.DISCRETE
+        else [c for c in info.numeric if c not in numeric]
+    )
+    edges = {c: [float(e) for e in bin_edges(train_x[c], discretise_bins)] for c in binned}
+    for column in binned:  # GANBLR and the references bin every numeric column; GANBLR++ those its DMM does not take
+        train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
     if generator(model).input is InputKind.DISCRETE:
-        for column in info.numeric:
-            train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
         numeric = []
-    else:
-        # GANBLR++ treats only the chosen numeric columns with its DMM; others become bins.
-        for column in set(info.numeric) - set(numeric):
-            train_x[column], test_x[column] = discretise(train_x[column], [test_x[column]], discretise_bins)
     return Prepared(
         name=name,
         train_x=train_x,
@@ -187,4 +205,5 @@ def prepare(
         files=raw.source.sha256_by_name,
         checksum=raw.source.checksum,
         rows_dropped=dropped,
+        bins=edges,
     )

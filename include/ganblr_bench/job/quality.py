@@ -80,17 +80,55 @@ def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float
     return float(1 - abs(r - s) / 2)
 
 
+def column_scores(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: list[str]) -> dict[str, float]:
+    """Each column's shape score: KSComplement (numeric) or TVComplement (categorical); 1 = the same distribution."""
+    return {
+        c: ks_complement(real[c], synthetic[c]) if _is_numeric(c, numeric) else tv_complement(real[c], synthetic[c])
+        for c in real.columns
+    }
+
+
 def column_shapes(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: list[str]) -> float:
-    return float(
-        np.mean(
-            [
-                ks_complement(real[c], synthetic[c])
-                if _is_numeric(c, numeric)
-                else tv_complement(real[c], synthetic[c])
-                for c in real.columns
-            ]
+    return float(np.mean(list(column_scores(real, synthetic, numeric).values())))
+
+
+MARGINALS = 3  # the most distorted columns a job describes
+MARGINAL_VALUES = 24  # the most common values of a column shown; the rest are summed up as one
+
+
+def _shares(dist: pd.Series, shown: list[str], rest: list[str]) -> list[float]:
+    found = [float(dist.get(v, 0.0)) for v in shown] + ([float(sum(dist.get(v, 0.0) for v in rest))] if rest else [])
+    return [min(1.0, max(0.0, round(v, 6))) for v in found]
+
+
+def marginals(
+    real: pd.DataFrame, synthetic: pd.DataFrame, names: dict[str, dict[str, str]], count: int = MARGINALS
+) -> list[dict[str, object]]:
+    """The ``count`` columns whose synthetic distribution is furthest from the real one (lowest TVComplement, in a
+    view where every column is categorical), each with the real and synthetic share of its values; bin labels
+    spelt out by ``names`` (column -> label -> what it stands for)."""
+    scores = {c: tv_complement(real[c], synthetic[c]) for c in real.columns}
+    out = []
+    for column in sorted(scores, key=lambda c: (scores[c], c))[:count]:
+        p = real[column].astype(str).value_counts(normalize=True)
+        q = synthetic[column].astype(str).value_counts(normalize=True)
+        values = list(p.index.union(q.index))
+        values.sort(key=lambda v: (-p.get(v, 0.0), v))
+        shown, rest = values[:MARGINAL_VALUES], values[MARGINAL_VALUES:]
+        spelt = names.get(column, {})
+        if column in names:  # bins: in their order, not by frequency
+            shown = sorted(shown, key=lambda v: int(v[1:]) if v[1:].isdigit() else 0)
+        labels = [spelt.get(v, v)[:40] for v in shown] + ([f"{len(rest)} others"] if rest else [])
+        out.append(
+            {
+                "column": str(column),
+                "score": round(scores[column], 6),
+                "labels": labels,
+                "real": _shares(p, shown, rest),
+                "synthetic": _shares(q, shown, rest),
+            }
         )
-    )
+    return out
 
 
 def column_pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: list[str]) -> float:

@@ -9,6 +9,7 @@ failure is a recorded figure, not a hole.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -106,6 +107,7 @@ class _Progress:
     facts: DatasetFacts | None = None
     scores: list[Score] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)
+    marginals: list[dict[str, object]] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
 
 
@@ -157,6 +159,10 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: usage.Phase
     with layout.create_fresh_text(out_dir / layout.SYNTHETIC_FILE) as fh:  # never through a planted link
         synthetic.to_csv(fh, index=False)
     progress.artifacts["synthetic"] = layout.SYNTHETIC_FILE
+    if prepared.bins:  # what GANBLR's bin labels in synthetic.csv stand for, so its sample can be decoded
+        bins = {c: {"edges": e, "labels": preparation.bin_names(e)} for c, e in prepared.bins.items()}
+        layout.write_text_atomic(out_dir / layout.BINS_FILE, json.dumps({"columns": bins}, indent=2))
+        progress.artifacts["bins"] = layout.BINS_FILE
     with beat.phase_of("evaluate"), phases("evaluate"):
         progress.scores = utility.score(
             synthetic_x,
@@ -170,31 +176,34 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: usage.Phase
             spec.seed,
             utility.TrtrCache.from_env(),
         )
-        progress.quality = quality.measure(
-            *_common_view(
-                synthetic,
-                prepared.train_x.assign(**{target: prepared.train_y.to_numpy()}),
-                prepared.test_x.assign(**{target: prepared.test_y.to_numpy()}),
-                prepared.numeric_columns,
-                spec.discretise_bins,
-            ),
-            spec.seed,
+        view, edges = _common_view(
+            synthetic,
+            prepared.train_x.assign(**{target: prepared.train_y.to_numpy()}),
+            prepared.test_x.assign(**{target: prepared.test_y.to_numpy()}),
+            prepared.numeric_columns,
+            spec.discretise_bins,
         )
+        progress.quality = quality.measure(*view, [], spec.seed)
+        names = {c: preparation.bin_names(e) for c, e in (prepared.bins | edges).items()}
+        progress.marginals = quality.marginals(view[1], view[0], names)
 
 
 def _common_view(
     synthetic: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str], bins: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], dict[str, list[float]]]:
     """The rows in the view every model's fidelity is measured in: GANBLR's bins (fitted on the real
-    training rows) for GANBLR++'s numeric columns too, so the figures compare across models."""
-    from ganblr_bench.job.preparation import discretise
+    training rows) for GANBLR++'s numeric columns too, so the figures compare across models; and the edges of
+    the bins it made."""
+    from ganblr_bench.job.preparation import bin_edges, discretise
 
     synthetic, train, holdout = synthetic.copy(), train.copy(), holdout.copy()
+    edges = {}
     for column in numeric:
+        edges[column] = [float(e) for e in bin_edges(train[column], bins)]
         train[column], holdout[column], synthetic[column] = discretise(
             train[column], [holdout[column], synthetic[column]], bins
         )
-    return synthetic, train, holdout, []
+    return (synthetic, train, holdout), edges
 
 
 def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
@@ -248,6 +257,7 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
             resources=resources,
             scores=progress.scores,
             quality=progress.quality,
+            marginals=progress.marginals,
             dataset=progress.facts,
             environment=_environment(load_at_start),
             artifacts=progress.artifacts,

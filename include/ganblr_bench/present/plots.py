@@ -132,3 +132,47 @@ def trend_figure(report: Report, dataset: str, metrics: tuple[str, ...] = figure
         fontsize="medium",
     )
     return fig
+
+
+def marginals(report: Report, dataset: str) -> bytes | None:
+    """Per model (a row each), its sample's most distorted columns against the real training rows: the share of
+    each value (bins spelt out), real beside synthetic. None when no job of the dataset described any."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [m for m in report.models if report.marginals.get((dataset, m))]
+    if not models:
+        return None
+    cols = max(len(report.marginals[(dataset, m)]) for m in models)
+    fig, grid = plt.subplots(
+        len(models), cols, figsize=(4.6 * cols, 2.6 * len(models) + 0.6), squeeze=False, layout="constrained"
+    )
+    for row, model in enumerate(models):
+        columns = report.marginals[(dataset, model)]
+        for col in range(cols):
+            ax = grid[row][col]
+            if col >= len(columns):
+                ax.remove()
+                continue
+            m = columns[col]
+            places = list(range(len(m.labels)))
+            ax.barh([p + 0.2 for p in places], m.real, height=0.4, color="tab:gray", label="real (training rows)")
+            ax.barh([p - 0.2 for p in places], m.synthetic, height=0.4, color="tab:blue", label="synthetic")
+            ax.set_yticks(places, [label[:22] for label in m.labels], fontsize="x-small")
+            ax.invert_yaxis()
+            ax.set_xlabel("share of rows", fontsize="small")
+            ax.set_title(
+                f"{generator_catalog.label(model)}: {m.column} (TV complement {m.score:.2f})", fontsize="small"
+            )
+            ax.grid(alpha=0.3, axis="x")
+    handles, labels = grid[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small", frameon=False)
+    fig.suptitle(
+        f"{dataset}: where each model's sample differs most from the real data (first ok seed)", fontsize="medium"
+    )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return buffer.getvalue()

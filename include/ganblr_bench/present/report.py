@@ -339,6 +339,17 @@ def sections(report: Report, with_plots: bool = True) -> list[Block]:
             blocks += [Heading(f"{dataset}: from the floor to the real data", 3), ladder]
         if with_plots:
             blocks.append(Image(f"trends-{dataset}.png", plots.trends(report, dataset), f"trends of {dataset}"))
+            shapes = plots.marginals(report, dataset)
+            if shapes is not None:
+                blocks += [
+                    Heading(f"{dataset}: where the samples differ most from the real data", 3),
+                    Paragraph(
+                        "Each model's three columns whose synthetic shares are furthest from the real training rows' "
+                        "(numeric columns as GANBLR's bins, spelt out as intervals; bins.json beside a job's "
+                        "synthetic.csv decodes its labels)."
+                    ),
+                    Image(f"marginals-{dataset}.png", shapes, f"marginals of {dataset}"),
+                ]
     blocks += _canary(report)
     blocks += _jobs(report)
     blocks += _reproduce(report)

@@ -97,6 +97,7 @@ def _job_row(run: RunInfo, attempt: int, r: JobResult, uri: str | None, sha: str
         "content_sha256": sha,
         "series_key": series.key(chosen),
         "series": json.dumps(chosen),
+        "marginals": json.dumps([m.model_dump() for m in r.marginals]),
     }
 
 
