@@ -6,6 +6,7 @@
 #   requirements-models.in + pyproject's db,report,test extras
 #                          -> requirements-dev.lock     the project venv: the model lock's versions, plus tools
 #   requirements-airflow.in -> requirements-airflow.lock  the Airflow venv and the Airflow image
+#                          -> requirements.txt           what that image adds to Airflow (providers, libraries)
 #
 # Every install uses `pip install --require-hashes --no-deps -r FILE.lock`: nothing unlocked gets in.
 # Airflow's own constraints file (constraints-3.3.2/constraints-3.11.txt) narrows the Airflow lock when
@@ -58,6 +59,7 @@ constraints=()
 [ -n "${AIRFLOW_CONSTRAINTS:-}" ] && constraints=(--constraint "$AIRFLOW_CONSTRAINTS")
 { header requirements-airflow.in; prefer requirements-airflow.lock requirements-airflow.in "${constraints[@]}"; } > var/airflow.lock
 mv var/airflow.lock requirements-airflow.lock
+"${PYTHON:-python3}" scripts/requirements-txt.py > requirements.txt  # what the Airflow image adds, for Astronomer users
 for f in requirements-build.lock requirements-models.lock requirements-dev.lock requirements-airflow.lock; do
   echo "lock: $f ($(grep -c '==' "$f") packages)"
 done

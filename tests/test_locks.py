@@ -53,3 +53,27 @@ def test_the_image_fingerprint_covers_the_locks():
     assert {"requirements-build.lock", "requirements-models.lock", "requirements-models.in"} <= inputs
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "--require-hashes --no-deps -r" in dockerfile
+
+
+def test_requirements_txt_lists_what_the_airflow_image_adds_at_its_locked_versions():
+    """The top-level requirements.txt (the convention Airflow and Astronomer users look for): the Airflow image's
+    additions to Airflow, generated from requirements-airflow.in and its lock by scripts/lock.sh."""
+    import subprocess
+    import sys
+
+    listed = (ROOT / "requirements.txt").read_text()
+    generated = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "requirements-txt.py")], capture_output=True, text=True, check=True
+    ).stdout
+    assert listed == generated  # kept equal: run scripts/lock.sh after changing requirements-airflow.in
+    names = pins(ROOT / "requirements.txt")
+    locked = pins(ROOT / "requirements-airflow.lock")
+    assert "apache-airflow" not in names and "tensorflow-cpu" not in names and "ganblr" not in names
+    assert {
+        "apache-airflow-providers-docker",
+        "apache-airflow-providers-postgres",
+        "psycopg",
+        "pydantic",
+        "matplotlib",
+    } <= set(names)
+    assert all(locked[n] == v for n, v in names.items())

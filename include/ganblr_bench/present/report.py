@@ -134,7 +134,7 @@ def _comparisons(report: Report, dataset: str) -> list[str]:
 def _share(share: float | None) -> str:
     if share is None:
         return ""
-    return "below the floor" if share < 0 else f"{100 * share:.0f} % of the way"
+    return "below the floor" if round(100 * share) < 0 else f"{100 * share:.0f} % of the way"
 
 
 def _ladder(report: Report, dataset: str) -> tuple[list[str], Table | None]:
@@ -148,7 +148,7 @@ def _ladder(report: Report, dataset: str) -> tuple[list[str], Table | None]:
         if share is None or floor is None:
             continue
         top = analysis.ceiling(report, dataset, model, "tstr_accuracy")
-        where = "is below the floor" if share < 0 else f"covers {100 * share:.0f} % of the way"
+        where = "is below the floor" if round(100 * share) < 0 else f"covers {100 * share:.0f} % of the way"
         words.append(
             f"{label(model)}'s synthetic data {where} from the floor (independent columns, TSTR {floor:.3f}) to the "
             f"real data (TRTR {top:.3f}) on TSTR accuracy."
