@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded default, with no server to install:
-# the real DAG (airflow dags test) runs GANBLR, GANBLR++ and the two references on Breast
-# Cancer (shipped inside scikit-learn, so nothing is downloaded) with the `process` backend
-# (no Docker engine needed), records into an embedded PostgreSQL and prints the comparison:
-# every model between the floor and the real data. Sized by measuring (docs/datasets.md):
-# about 4 minutes of run time on 2 cores.
-# Everything lands under var/: results, reports, the database (var/postgres), Airflow's home.
-# Extra run parameters as JSON in $1, e.g. scripts/quickstart.sh '{"datasets": ["car"], "epochs": 3}'
+# The main job end to end on the embedded default, with no server to install: a real Airflow (api-server,
+# scheduler, dag-processor; LocalExecutor) on an embedded PostgreSQL runs the real DAG once: GANBLR, GANBLR++
+# and the two references on Breast Cancer (shipped inside scikit-learn, so nothing is downloaded), side by
+# side on cores of their own (the process backend: no Docker engine needed), records into the embedded
+# PostgreSQL, writes the report and prints every model between the floor and the real data. Then it stops.
+# Everything lands under var/: results, reports, the database (var/postgres), Airflow's home and logs.
+#
+# Run parameters as JSON in $1 are laid over the defaults (model_overrides model by model), e.g.
+#   scripts/quickstart.sh '{"seeds": [0, 1, 2], "epochs": 5}'
+# QUICKSTART_SEQUENTIAL=1 runs the same DAG with `airflow dags test` instead (one task after another).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-scripts/setup-venv.sh
-scripts/setup-airflow.sh
+started=$SECONDS
+size() { du -sh "$1" 2>/dev/null | cut -f1; }
+echo "quickstart: 1/4 the model stack's virtualenv (.venv: TensorFlow, ganblr 0.1.3, scikit-learn, ...)"
+scripts/setup-venv.sh | sed 's/^/  /'
+echo "quickstart:     .venv is $(size .venv)"
+echo "quickstart: 2/4 Airflow's virtualenv (.venv-airflow: Airflow 3.3, the providers; no model stack)"
+scripts/setup-airflow.sh | sed 's/^/  /'
+echo "quickstart:     .venv-airflow is $(size .venv-airflow); set-up took $((SECONDS - started)) s"
 
 export GANBLR_BENCH_HOME=${GANBLR_BENCH_HOME:-$here/var}
 home=$GANBLR_BENCH_HOME
@@ -21,31 +29,40 @@ export GANBLR_BENCH_RUNNER=$here/.venv/bin/ganblr-bench
 export GANBLR_BENCH_RESULTS=$home/results
 export GANBLR_BENCH_REPORTS=$home/reports
 export GANBLR_BENCH_SCHEDULE=none
+export GANBLR_BENCH_HEARTBEAT_S=${GANBLR_BENCH_HEARTBEAT_S:-20}
 export AIRFLOW_HOME=$home/airflow
 export AIRFLOW__CORE__DAGS_FOLDER=$here/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER=$here/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export TF_CPP_MIN_LOG_LEVEL=2
 airflow=$here/.venv-airflow/bin
+echo "quickstart: 3/4 an embedded PostgreSQL in $home/postgres (Airflow's metadata and the metrics)"
 # Airflow's metadata goes to the same embedded server as the metrics, in its own database.
 AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$("$airflow/python" -c \
   'from ganblr_bench.warehouse import database as d; print(d.embedded_dsn(d.home() / "postgres", "airflow").replace("postgresql://", "postgresql+psycopg://", 1))')
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
-"$airflow/airflow" db migrate >"$home/airflow-migrate.log" 2>&1 || { tail -n 30 "$home/airflow-migrate.log"; exit 1; }
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN  # scripts/quickstart.py migrates it
 
-conf=${1:-'{"datasets": ["breast-cancer"], "seeds": [0, 1], "epochs": 10, "classifiers": ["lr"], "model_overrides": {"ganblr++": {"epochs": 20}}}'}
-echo "quickstart: running the ganblr_benchmark DAG with $conf"
-echo "quickstart: the steps as they finish (the whole log: $home/quickstart.log)"
-started=$SECONDS
-"$airflow/airflow" dags test ganblr_benchmark -c "$conf" 2>&1 | tee "$home/quickstart.log" |
-  grep --line-buffered -E "\[DAG TEST\] starting task_id=|: ok startup=|: (failed|timeout|oom): " |
-  sed -u -E -e 's/.*\[DAG TEST\] starting task_id=([^ ]+) map_index=-1 .*/  step \1/' \
-    -e 's/.*\[DAG TEST\] starting task_id=([^ ]+) map_index=([0-9]+) .*/  step \1 #\2/' -e 's/^([a-z+-]+-s[0-9]+: )/    \1/' || true
-echo "quickstart: the run took $((SECONDS - started)) s"
-if ! grep -q "DagRun Finished: .*state=success" "$home/quickstart.log"; then
-  echo "quickstart: the run did not succeed; from $home/quickstart.log:" >&2
-  grep -E "ERROR|problem\(s\)|regression:|job failed:" "$home/quickstart.log" | tail -n 20 >&2
-  exit 1
+defaults='{"datasets": ["breast-cancer"], "seeds": [0, 1], "epochs": 10, "classifiers": ["lr"], "model_overrides": {"ganblr++": {"epochs": 20}}}'
+conf=$("$airflow/python" -c '
+import json, sys
+conf, mine = json.loads(sys.argv[1]), json.loads(sys.argv[2] or "{}")
+overrides = conf.pop("model_overrides") | {}
+for model, changes in mine.pop("model_overrides", {}).items():
+    overrides[model] = overrides.get(model, {}) | changes
+print(json.dumps(conf | mine | {"model_overrides": overrides}))' "$defaults" "${1:-}")
+[ -n "${1:-}" ] && echo "quickstart:     your parameters $1 are laid over the defaults"
+echo "quickstart: 4/4 the ganblr_benchmark DAG with $conf"
+run_started=$SECONDS
+if [ "${QUICKSTART_SEQUENTIAL:-0}" = 1 ]; then
+  "$airflow/python" scripts/quickstart.py "$conf" --sequential
+else
+  "$airflow/python" scripts/quickstart.py "$conf"
 fi
-"$airflow/ganblr-bench" results
-echo "results: $home/results/   report: $home/reports/   database: $home/postgres (ganblr-bench results --csv VIEW)"
+echo "quickstart: the run took $((SECONDS - run_started)) s ($((SECONDS - started)) s with the set-up)"
+"$airflow/ganblr-bench" results 2>/dev/null
+report=$(ls -t "$home"/reports/*/report.html 2>/dev/null | head -n 1)
+echo
+echo "quickstart: the report: $report"
+echo "quickstart: the run's files: $home/results/ (a folder a job: result.json, synthetic.csv, bins.json)"
+echo "quickstart: more with the CLI, e.g.: $here/.venv/bin/ganblr-bench compare --all   (run from $here, or set GANBLR_BENCH_HOME=$home)"
+"$airflow/ganblr-bench" db stop-embedded >/dev/null
