@@ -48,6 +48,9 @@ CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
 # each event's extra names the run and what was recorded.
 METRICS = Asset("ganblr_bench_metrics")
 
+# A job task waits in the core pool, not in a worker: each job's slots (its cores) and priority (longest expected
+# first) are set on its task instance from the run's queue.json (plugins/airflow_local_settings.py, run/queue.py).
+JOB_QUEUE = dict(pool=CONF.pool, pool_slots=1, execution_timeout=timedelta(seconds=CONF.task_timeout_s))
 # Retrying helps with a Docker daemon hiccup or a database blip, never with bad parameters.
 TRANSIENT = dict(
     retries=2, retry_delay=timedelta(seconds=20), retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=5)
@@ -81,7 +84,8 @@ def ganblr_benchmark():
     @task(retries=0)
     def plan_run() -> dict:
         ctx = get_current_context()
-        return pipeline.plan_run(CONF, pipeline.Trigger.of(ctx["dag_run"], ctx["params"])).model_dump(mode="json")
+        trigger = pipeline.Trigger.of(ctx["dag_run"], ctx["params"])
+        return pipeline.plan_run(CONF, trigger, metrics_dsn()).model_dump(mode="json")
 
     @task(**TRANSIENT, execution_timeout=timedelta(minutes=30))
     def fetch_datasets(planned: dict) -> list[str]:
@@ -107,7 +111,7 @@ def ganblr_benchmark():
             docker_url=CONF.docker_url,
             **containers.container_options(containers.DockerSite(CONF.host_results_root, CONF.host_cache)),
             map_index_template="{{ task.labels['" + containers.JOB_LABEL + "'] }}",  # the job's name in the grid
-            execution_timeout=timedelta(seconds=CONF.task_timeout_s),
+            **JOB_QUEUE,
             retries=1,
             retry_delay=timedelta(seconds=30),
         ).expand_kwargs(container_requests(planned))
@@ -119,7 +123,7 @@ def ganblr_benchmark():
 
         @task(
             task_id="run",
-            execution_timeout=timedelta(seconds=CONF.task_timeout_s),
+            **JOB_QUEUE,
             retries=1,
             retry_delay=timedelta(seconds=30),
             map_index_template="{{ job }}",  # the job's name in the grid

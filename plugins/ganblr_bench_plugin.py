@@ -121,7 +121,7 @@ def _airflow_facts():
     from datetime import UTC
 
     from airflow.api.common.airflow_health import get_airflow_health
-    from airflow.models import DagModel, DagRun
+    from airflow.models import DagModel, DagRun, Pool
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
 
@@ -131,6 +131,8 @@ def _airflow_facts():
         dag = session.get(DagModel, DAG_ID)
         queued = session.query(DagRun).filter(DagRun.dag_id == DAG_ID, DagRun.state == DagRunState.QUEUED).all()
         waiting = [(r.run_id, r.queued_at or r.run_after) for r in queued]
+        pool = session.query(Pool).filter(Pool.pool == settings.POOL.get()).one_or_none()
+        pool_slots = pool.slots if pool is not None else None
     scheduler = get_airflow_health().get("scheduler", {})
     beat = scheduler.get("latest_scheduler_heartbeat")
     from datetime import datetime
@@ -140,6 +142,8 @@ def _airflow_facts():
         queued=[(run_id, at if at.tzinfo else at.replace(tzinfo=UTC)) for run_id, at in waiting if at is not None],
         scheduler_alive=scheduler.get("status") == "healthy",
         scheduler_heartbeat=datetime.fromisoformat(beat) if beat else None,
+        pool=settings.POOL.get(),
+        pool_slots=pool_slots,
     )
 
 

@@ -55,11 +55,15 @@ def test_health_follows_the_last_successful_nightly_and_what_airflow_says(wareho
             queued=[("manual__q", now - timedelta(hours=3))],
             scheduler_alive=False,
             scheduler_heartbeat=now - timedelta(minutes=12),
+            pool="ganblr_bench_cores",
+            pool_slots=None,
         )
         found = health.check(conn, timedelta(hours=48), airflow, now=now)
     assert found.reasons == [
         "the ganblr_benchmark DAG is paused",
         "run manual__q has waited queued for 3 h 00 min",
+        "the core pool ganblr_bench_cores does not exist: no job task will start "
+        "(airflow pools set ganblr_bench_cores <cores> ...)",
         "the scheduler is not alive (its last heartbeat 12 min 0 s ago)",
     ]
     assert json.loads(json.dumps(found.as_json()))["airflow"]["paused"] is True

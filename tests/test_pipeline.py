@@ -380,6 +380,7 @@ def test_health_turns_to_failing_when_the_dag_is_paused(stack, tmp_path, fault_r
     store.record_paths([night], stack.metrics, tmp_path / "spool")
     code, body = stack.request("GET", "/ganblr-bench/health")
     assert code == 200 and body["healthy"] is True and body["airflow"]["scheduler_alive"] is True, body
+    assert body["airflow"]["pool"] == {"name": "ganblr_bench_cores", "slots": 2}  # sized by the stack's start
     env = {
         "GANBLR_BENCH_DSN": stack.metrics,
         "GANBLR_BENCH_AIRFLOW_URL": stack.base,
@@ -396,3 +397,46 @@ def test_health_turns_to_failing_when_the_dag_is_paused(stack, tmp_path, fault_r
     finally:
         stack.request("PATCH", "/api/v2/dags/ganblr_benchmark", {"is_paused": False})
     fault_row("the DAG paused (real, REST API)", "health 503 and exit 1, naming it", (0, 0), "-")
+
+
+def test_jobs_wait_for_their_cores_in_the_pool_holding_no_slot_and_no_timeout(stack):
+    """24 reference jobs on 2 cores, a job timeout of 15 s and several times that in core-seconds:
+    the jobs queue in the scheduler's core pool (scheduled, holding no executor slot of the 4), never more than
+    2 run at once, each task starts when its cores are free (its lease waits for none), and all end ok."""
+    conf = {
+        "models": ["independent", "naive-bayes"],
+        "references": False,
+        "datasets": ["iris"],
+        "seeds": list(range(12)),
+        "classifiers": ["lr"],
+        "job_timeout_s": 15,
+    }
+    code, run = stack.trigger(conf)
+    assert code == 200, run
+    run_id, most_at_once, waiting_beside_running = run["dag_run_id"], 0, 0
+    while (stack.run(run_id) or {}).get("state") not in ("success", "failed"):
+        jobs = [t for t in stack.task_instances(run_id) if t["task_id"].endswith(".run") and t["map_index"] >= 0]
+        busy = [t for t in jobs if t["state"] in ("queued", "running")]
+        most_at_once = max(most_at_once, len(busy))
+        if len(busy) == 2 and any(t["state"] == "scheduled" for t in jobs):
+            waiting_beside_running += 1  # parallelism 4: the executor had room, the pool held them back
+        time.sleep(1)
+    assert stack.run(run_id)["state"] == "success"
+    assert most_at_once <= 2 and waiting_beside_running >= 1, (most_at_once, waiting_beside_running)
+
+    folder = stack.results / layout.run_key(run_id)
+    queued = {(q.task_id, q.map_index): q for q in layout.load_queue(folder / layout.QUEUE_FILE).jobs}
+    tis = [t for t in stack.task_instances(run_id) if t["task_id"].endswith(".run") and t["map_index"] >= 0]
+    assert len(tis) == 24
+    for t in tis:  # the scheduler's hook set each instance's own slots and priority from queue.json
+        q = queued[(t["task_id"], t["map_index"])]
+        assert (t["pool"], t["pool_slots"], t["priority_weight"]) == ("ganblr_bench_cores", 1, q.priority_weight)
+    batch, rejected = layout.collect(folder)
+    results = [r for r, _ in batch.results]
+    assert rejected == [] and len(results) == 24 and {r.status for r in results} == {"ok"}
+    assert max(r.placement.waited_s for r in results) < 5  # the pool, not the lease, did the waiting
+    first = min(datetime.fromisoformat(t["start_date"]) for t in tis)
+    last = max(datetime.fromisoformat(t["end_date"]) for t in tis)
+    longest_task = max((datetime.fromisoformat(t["end_date"]) - datetime.fromisoformat(t["start_date"])) for t in tis)
+    assert longest_task.total_seconds() < 15 and (last - first).total_seconds() > 2 * 15, (longest_task, last - first)
+    print(f"\n24 jobs on 2 cores in {(last - first).total_seconds():.0f} s; the longest task {longest_task}")

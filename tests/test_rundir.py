@@ -28,11 +28,12 @@ def test_plan_writes_run_json_and_one_spec_per_job(tmp_path):
     )
     assert Path(planned.folder).name.startswith("manual__2026-01-01T00_00_00_00_00-")  # + a hash of the id
     assert {m: [j.name for j in planned.of_model(m)] for m in dict.fromkeys(j.model for j in planned.jobs)} == {
-        "ganblr": ["ganblr-iris-s3", "ganblr-car-s3"],  # the references by default, last
-        "ganblr++": ["ganblrpp-iris-s3", "ganblrpp-car-s3"],
-        "independent": ["independent-iris-s3", "independent-car-s3"],
-        "naive-bayes": ["naive-bayes-iris-s3", "naive-bayes-car-s3"],
+        "ganblr": ["ganblr-car-s3", "ganblr-iris-s3"],  # the references by default; longest expected first
+        "ganblr++": ["ganblrpp-car-s3", "ganblrpp-iris-s3"],
+        "independent": ["independent-car-s3", "independent-iris-s3"],
+        "naive-bayes": ["naive-bayes-car-s3", "naive-bayes-iris-s3"],
     }
+    assert planned.jobs[0].name == "ganblrpp-car-s3" and planned.jobs[-1].expected_s <= planned.jobs[0].expected_s
     limits = {(j.model, j.memory_limit, j.cores) for j in planned.jobs}
     assert limits == {("ganblr", "6g", 1), ("ganblr++", "2g", 2), ("independent", "6g", 1), ("naive-bayes", "6g", 1)}
     assert planned.datasets == ["iris", "car"] and planned.stacks == ["locked"] and planned.force_rebuild is False

@@ -198,7 +198,7 @@ def _health(args: argparse.Namespace) -> int:
     facts = None
     url = settings.AIRFLOW_URL.get()
     if url:
-        facts = health.airflow_facts_from_api(url, _airflow_token(url))
+        facts = health.airflow_facts_from_api(url, _airflow_token(url), settings.POOL.get())
     with _reader() as conn:
         found = health.check(conn, max_age, facts)
     print(formats.to_json(found.as_json()) if args.format == "json" else found.line())

@@ -407,6 +407,29 @@ class PlannedJob(Strict):
     stack: Stack
     cores: Cores
     memory_limit: MemoryLimit
+    expected_s: NonNegative = Field(0.0, description="how long the job is expected to take (run/queue.py)")
+
+
+class QueuedJob(Strict):
+    """One job task's place in Airflow's queue (queue.json): the pool slots it takes and its priority."""
+
+    task_id: str = Field(description="the job task of its branch, '<model slug>.run'")
+    map_index: Count = Field(description="its index in the branch's mapped task")
+    job: Name
+    pool_slots: Cores = Field(description="its cores: slots of the core pool it holds while it runs")
+    priority_weight: int = Field(ge=1, description="higher starts first: the longest expected job is the highest")
+    expected_s: NonNegative = Field(description="expected seconds, startup and job together")
+    expected_from: Literal["history", "default"] = Field(
+        description="history: the median of the series' recent runs; default: the model's rough cost, new series"
+    )
+
+
+class JobQueue(Strict):
+    """What the scheduler reads (plugins/airflow_local_settings.py) to size and order a run's job tasks."""
+
+    queue_version: Literal[1] = 1
+    run_id: str
+    jobs: list[QueuedJob]
 
 
 class RunPlan(Strict):
@@ -416,7 +439,7 @@ class RunPlan(Strict):
     kind: RunKind
     folder: str = Field(description="the run folder as the scheduler's workers see it")
     key: Name = Field(description="the folder's name: the run id made safe for paths and container names")
-    jobs: list[PlannedJob] = Field(description="in matrix order: model, dataset, seed, stack")
+    jobs: list[PlannedJob] = Field(description="longest expected first (matrix order among equals)")
     datasets: list[str]
     stacks: list[Stack]
     force_rebuild: bool = False
@@ -541,4 +564,5 @@ def json_schemas() -> dict[str, Any]:
         "job_spec": JobSpec.model_json_schema(),
         "job_result": JobResult.model_json_schema(),
         "run_info": RunInfo.model_json_schema(),
+        "job_queue": JobQueue.model_json_schema(),
     }

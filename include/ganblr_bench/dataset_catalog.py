@@ -37,6 +37,7 @@ class DatasetInfo:
     package: str | None = None  # module whose package data holds the files (no URL, no pinned sha256)
     target_labels: tuple[str, ...] = ()  # names for integer-coded targets (index = code)
     citation: str = "UCI Machine Learning Repository, CC BY 4.0"
+    rows: int = 0  # records in its files (train and test together): a new series' expected duration scales with it
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -227,6 +228,7 @@ _DATASETS = (
             ),
         },
         target_suffix=".",
+        rows=48842,
     ),
     _uci(
         "car",
@@ -236,6 +238,7 @@ _DATASETS = (
         "b703a9ac69f11e64ce8c223c0a40de4d2e9d769f7fb20be5f8f2e8a619893d83",
         ("buying", "maint", "doors", "persons", "lug_boot", "safety", "class"),
         "class",
+        rows=1728,
     ),
     _uci(
         "nursery",
@@ -245,6 +248,7 @@ _DATASETS = (
         "8e0389c3dd37590248a921c2726d869ee96b817761a35eb8416afa24f31f931d",
         ("parents", "has_nurs", "form", "children", "housing", "finance", "social", "health", "class"),
         "class",
+        rows=12960,
     ),
     _uci(
         "chess",
@@ -254,6 +258,7 @@ _DATASETS = (
         "70a5540902b4063d3977d3e820ac5b9fe5624eb5d93709eee5d50d7a94fca205",
         _CHESS_COLUMNS,
         "class",
+        rows=3196,
     ),
     _uci(
         "tic-tac-toe",
@@ -263,6 +268,7 @@ _DATASETS = (
         "a996a756484d0cf8cbad1680d823aadbfcff8ae2d78c450e6999362d580301c5",
         _SQUARES + ("Class",),
         "Class",
+        rows=958,
     ),
     _uci(
         "mushroom",
@@ -272,6 +278,7 @@ _DATASETS = (
         "e65d082030501a3ebcbcd7c9f7c71aa9d28fdfff463bf4cf4716a3fe13ac360e",
         _MUSHROOM_COLUMNS,
         "class",
+        rows=8124,
     ),
     _uci(
         "magic",
@@ -282,6 +289,7 @@ _DATASETS = (
         _MAGIC_NUMERIC + ("class",),
         "class",
         _MAGIC_NUMERIC,
+        rows=19020,
     ),
     _uci(
         "letter",
@@ -292,6 +300,7 @@ _DATASETS = (
         ("lettr",) + _LETTER_NUMERIC,
         "lettr",
         _LETTER_NUMERIC,
+        rows=20000,
     ),
     # The embedded default: the Iris file that ships inside scikit-learn, so a first run downloads nothing.
     DatasetInfo(
@@ -304,6 +313,7 @@ _DATASETS = (
         files={"data": DataFile("iris.csv", "", "", skip_lines=1)},  # skips scikit-learn's shape line
         target_labels=("setosa", "versicolor", "virginica"),
         citation="Fisher (1936), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
+        rows=150,
     ),
     DatasetInfo(
         name="wine",
@@ -315,6 +325,7 @@ _DATASETS = (
         files={"data": DataFile("wine_data.csv", "", "", skip_lines=1)},
         target_labels=("class_0", "class_1", "class_2"),
         citation="Forina et al. (1988), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
+        rows=178,
     ),
     DatasetInfo(
         name="breast-cancer",
@@ -326,6 +337,7 @@ _DATASETS = (
         files={"data": DataFile("breast_cancer.csv", "", "", skip_lines=1)},
         target_labels=("malignant", "benign"),
         citation="Wolberg et al. (1995), UCI Machine Learning Repository, CC BY 4.0; file from scikit-learn",
+        rows=569,
     ),
 )
 

@@ -27,12 +27,24 @@ class InputKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Cost:
+    """A rough cost, for ordering the queue before a series has history (run/queue.py): seconds of startup and
+    job = fixed + per_krow x thousands of training rows + per_krow_epoch x thousands of rows x epochs. Set
+    from runs on 2 cores here (breast-cancer and adult); a series' own history replaces it after one run."""
+
+    fixed_s: float
+    per_krow_s: float = 0.0
+    per_krow_epoch_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class GeneratorInfo:
     name: str
     label: str
     role: Role
     input: InputKind
     tensorflow: bool = False  # seeds and imports TensorFlow (the references need none: a faster startup)
+    cost: Cost = Cost(10.0)
 
     @property
     def slug(self) -> str:
@@ -43,10 +55,18 @@ class GeneratorInfo:
 GENERATORS: dict[str, GeneratorInfo] = {
     g.name: g
     for g in (
-        GeneratorInfo("ganblr", "GANBLR", Role.UNDER_TEST, InputKind.DISCRETE, tensorflow=True),
-        GeneratorInfo("ganblr++", "GANBLR++", Role.UNDER_TEST, InputKind.MIXED, tensorflow=True),
-        GeneratorInfo("independent", "independent (reference: floor)", Role.REFERENCE, InputKind.DISCRETE),
-        GeneratorInfo("naive-bayes", "naive Bayes (reference)", Role.REFERENCE, InputKind.DISCRETE),
+        GeneratorInfo(
+            "ganblr", "GANBLR", Role.UNDER_TEST, InputKind.DISCRETE, tensorflow=True, cost=Cost(20.0, 0.5, 0.12)
+        ),
+        GeneratorInfo(
+            "ganblr++", "GANBLR++", Role.UNDER_TEST, InputKind.MIXED, tensorflow=True, cost=Cost(25.0, 1.0, 1.8)
+        ),
+        GeneratorInfo(
+            "independent", "independent (reference: floor)", Role.REFERENCE, InputKind.DISCRETE, cost=Cost(6.0, 0.1)
+        ),
+        GeneratorInfo(
+            "naive-bayes", "naive Bayes (reference)", Role.REFERENCE, InputKind.DISCRETE, cost=Cost(6.0, 0.1)
+        ),
     )
 }
 MODELS: tuple[str, ...] = tuple(GENERATORS)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ganblr_bench.contract import (
+    JobQueue,
     JobResult,
     JobSpec,
     Placement,
@@ -57,12 +58,19 @@ RESULT_FILE = "result.json"
 SYNTHETIC_FILE = "synthetic.csv"
 BINS_FILE = "bins.json"  # what the bin labels in synthetic.csv stand for (discrete-input generators)
 PLACEMENT_FILE = "placement.json"
+QUEUE_FILE = "queue.json"  # the run's job tasks as the scheduler queues them (run/queue.py)
 REPORT_DIR = "report"
 TRTR_CACHE_DIR = ".trtr-cache"  # a run key never starts with '.', so no run can own this name
 
 # The largest file of each kind a reader accepts (a result with every figure is a few KiB; error texts are
 # cut by the runner long before this).
-LIMITS = {RUN_FILE: 1 << 20, SPEC_FILE: 64 << 10, RESULT_FILE: 4 << 20, PLACEMENT_FILE: 16 << 10}
+LIMITS = {
+    RUN_FILE: 1 << 20,
+    SPEC_FILE: 64 << 10,
+    RESULT_FILE: 4 << 20,
+    PLACEMENT_FILE: 16 << 10,
+    QUEUE_FILE: 4 << 20,
+}
 DEFAULT_LIMIT = 4 << 20
 MAX_DEPTH = 32  # JSON nesting: our files need 5
 
@@ -183,6 +191,11 @@ def load_result(path: Path, root: Path | None = None) -> JobResult:
 def load_placement(path: Path, root: Path | None = None) -> Placement:
     placement: Placement = parse(Placement, read_json(path, root), str(path))
     return placement
+
+
+def load_queue(path: Path, root: Path | None = None) -> JobQueue:
+    queue: JobQueue = parse(JobQueue, read_json(path, root), str(path))
+    return queue
 
 
 def load_run(path: Path, root: Path | None = None) -> RunInfo:

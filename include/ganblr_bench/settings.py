@@ -274,6 +274,19 @@ PAGE = Variable("GANBLR_BENCH_PAGE", "on", "off removes the Benchmarks page", fl
 CORES = Variable(
     "GANBLR_BENCH_CORES", "", "the cores jobs may be given, as a CPU list (0-7, 2-5,8)", optional(text), "every core"
 )
+POOL = Variable(
+    "GANBLR_BENCH_POOL",
+    "ganblr_bench_cores",
+    "the Airflow pool job tasks wait in for their cores: one slot a usable core (docs/operations.md)",
+    text,
+)
+POOL_SLOTS = Variable(
+    "GANBLR_BENCH_POOL_SLOTS",
+    "",
+    "that pool's slots: the usable cores of every host that runs jobs together (set by compose's init)",
+    optional(whole(1, 100_000)),
+    "this host's usable cores",
+)
 CORE_LOCKS = Variable(
     "GANBLR_BENCH_CORE_LOCKS",
     lambda env: f"/tmp/ganblr-bench-cores-{os.getuid()}",
@@ -363,6 +376,7 @@ class Settings:
     thresholds: Thresholds
     notifier: str | None
     heartbeat_s: float
+    pool: str
 
 
 def load(default_context: Path, env: Env | None = None) -> Settings:
@@ -383,6 +397,7 @@ def load(default_context: Path, env: Env | None = None) -> Settings:
         thresholds=THRESHOLDS.get(env),
         notifier=NOTIFIER.get(env),
         heartbeat_s=HEARTBEAT_S.get(env),
+        pool=POOL.get(env),
     )
 
 

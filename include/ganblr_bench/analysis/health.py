@@ -24,6 +24,8 @@ class AirflowFacts:
     queued: list[tuple[str, datetime]] = field(default_factory=list)  # (run id, queued since)
     scheduler_alive: bool | None = None
     scheduler_heartbeat: datetime | None = None
+    pool: str | None = None  # the core pool the job tasks wait in (GANBLR_BENCH_POOL)
+    pool_slots: int | None = None  # its slots; None when it does not exist
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Health:
                 "queued": [{"run_id": r, "queued_at": when(t)} for r, t in facts.queued],
                 "scheduler_alive": facts.scheduler_alive,
                 "scheduler_heartbeat": when(facts.scheduler_heartbeat),
+                "pool": {"name": facts.pool, "slots": facts.pool_slots},
             },
         }
 
@@ -101,6 +104,11 @@ def check(
         for run_id, since in airflow.queued:
             if now - since > stuck_after:
                 reasons.append(f"run {run_id} has waited queued for {clock((now - since).total_seconds())}")
+        if airflow.pool is not None and airflow.pool_slots is None:
+            reasons.append(
+                f"the core pool {airflow.pool} does not exist: no job task will start "
+                f"(airflow pools set {airflow.pool} <cores> ...)"
+            )
         if airflow.scheduler_alive is False:
             beat = airflow.scheduler_heartbeat
             reasons.append(
@@ -120,9 +128,10 @@ def check(
     )
 
 
-def airflow_facts_from_api(base_url: str, token: str, dag_id: str = "ganblr_benchmark") -> AirflowFacts:
+def airflow_facts_from_api(base_url: str, token: str, pool: str, dag_id: str = "ganblr_benchmark") -> AirflowFacts:
     """Airflow's facts through its REST API (``/api/v2``), with a bearer token."""
     import json
+    import urllib.error
     import urllib.request
     from urllib.parse import quote
 
@@ -130,6 +139,13 @@ def airflow_facts_from_api(base_url: str, token: str, dag_id: str = "ganblr_benc
         request = urllib.request.Request(f"{base_url.rstrip('/')}{path}", headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=20) as response:
             return json.load(response)
+
+    try:
+        slots = int(get(f"/api/v2/pools/{quote(pool)}")["slots"])
+    except urllib.error.HTTPError as err:
+        if err.code != 404:
+            raise
+        slots = None
 
     dag = get(f"/api/v2/dags/{quote(dag_id)}")
     runs = get(f"/api/v2/dags/{quote(dag_id)}/dagRuns?state=queued&limit=50").get("dag_runs", [])
@@ -141,6 +157,8 @@ def airflow_facts_from_api(base_url: str, token: str, dag_id: str = "ganblr_benc
         queued=[(r, t) for r, t in queued if t is not None],
         scheduler_alive=monitor.get("status") == "healthy",
         scheduler_heartbeat=_parse(beat),
+        pool=pool,
+        pool_slots=slots,
     )
 
 

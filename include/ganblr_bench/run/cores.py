@@ -6,7 +6,9 @@ leases ``n`` cores by holding ``flock``s on their files for as long as it runs: 
 them when the holder ends, however it ends, so a crashed task never keeps a core. Allocation is
 serialised by one more lock, so two tasks starting at the same instant cannot take the same core;
 a task that finds too few free cores waits. How many jobs run at once on a host therefore follows
-from its usable cores and the cores per job.
+from its usable cores and the cores per job. In Airflow the job tasks wait in a pool of one slot a core
+(``run/queue.py``) before they start, so a lease finds its cores at once; a wait here means the pool is
+larger than the host's free cores, and is said.
 
 While a lease is held, a watcher notes every other lease it sees on the host (each core file
 names its holder): ``Lease.peers`` is how many jobs ran beside this one.
@@ -22,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -30,6 +32,9 @@ from typing import IO
 from ganblr_bench import layout, settings
 from ganblr_bench.contract import Placement, cpu_list
 from ganblr_bench.errors import CoresError
+
+# A lease that waits longer than this after Airflow started its task is a sign of a pool out of step with the host.
+LEASE_WAIT_WARNING_S = 5.0
 
 
 def parse_cpu_list(text: str) -> list[int]:
@@ -193,7 +198,13 @@ def lease(
 
 @contextlib.contextmanager
 def pinned(
-    job_folder: Path | None, job: str, count: int, host_cpus: int | None, host: str | None, engine_id: str = "local"
+    job_folder: Path | None,
+    job: str,
+    count: int,
+    host_cpus: int | None,
+    host: str | None,
+    engine_id: str = "local",
+    say: Callable[[str], None] = print,
 ) -> Iterator[list[int]]:
     """Lease ``count`` cores of the host for ``job``; yield them; write the job's placement.json (if its
     folder is given) when done.
@@ -203,6 +214,11 @@ def pinned(
     usable = usable_cores(host_cpus)
     folder = default_lock_dir() / "".join(ch if ch.isalnum() else "_" for ch in engine_id)
     held = lease(job, count, usable, folder)
+    if held.waited_s > LEASE_WAIT_WARNING_S:
+        say(
+            f"warning: {job} waited {held.waited_s:.0f} s for {count} free core(s) after Airflow started it: the "
+            f"pool {settings.POOL.get()} has more slots than this host's free cores ({format_cpu_list(usable)})"
+        )
     try:
         yield held.cores
     finally:

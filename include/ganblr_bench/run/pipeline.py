@@ -25,9 +25,9 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from ganblr_bench import dataset_files, layout
-from ganblr_bench.contract import ImageFacts, RunInfo, RunPlan
+from ganblr_bench.contract import ImageFacts, JobSpec, RunInfo, RunPlan
 from ganblr_bench.errors import ImageError
-from ganblr_bench.run import containers, image, plan, postmortem
+from ganblr_bench.run import containers, image, plan, postmortem, queue
 from ganblr_bench.settings import Settings
 from ganblr_bench.states import Backend, RunKind, Stack, Status, Verdict
 
@@ -118,8 +118,24 @@ def page_url(base_url: str, run_id: str) -> str:
 # ---------------------------------------------------------------- the steps
 
 
-def plan_run(conf: Settings, trigger: Trigger) -> RunPlan:
-    return plan.plan_run(
+def expected_from_history(dsn: str | None, say: Say = print) -> Callable[[list[JobSpec]], dict[str, float]]:
+    """The jobs' expected seconds from their series in the warehouse; none (every job from its model's cost),
+    said, when the warehouse cannot answer: an estimate never fails a run."""
+    from ganblr_bench.warehouse import database
+
+    def read(specs: list[JobSpec]) -> dict[str, float]:
+        try:
+            with database.connect(dsn or database.read_dsn()) as conn:  # a read: never a new embedded server
+                return queue.history(conn, specs)
+        except Exception as err:  # any failure to read: the defaults do
+            say(f"queue: no history from the warehouse ({type(err).__name__}: {err}); jobs expected from their cost")
+            return {}
+
+    return read
+
+
+def plan_run(conf: Settings, trigger: Trigger, dsn: str | None = None, say: Say = print) -> RunPlan:
+    planned = plan.plan_run(
         trigger.params,
         trigger.run_id,
         conf.results_root,
@@ -128,11 +144,17 @@ def plan_run(conf: Settings, trigger: Trigger) -> RunPlan:
         dag_id=trigger.dag_id,
         backend=conf.backend,
         git_sha=git_sha(conf.build_context),
+        history=expected_from_history(dsn, say),
     )
+    for job in planned.jobs:
+        say(f"queue: {job.name} expected {job.expected_s:.0f} s on {job.cores} core(s)")
+    return planned
 
 
 def fetch_datasets(run: RunPlan, conf: Settings) -> list[str]:
-    """Every dataset's verified files into the cache the job containers mount read-only."""
+    """Every dataset's verified files into the cache the job containers mount read-only (made, even when every
+    dataset ships inside a package: the containers mount it all the same)."""
+    conf.cache.mkdir(parents=True, exist_ok=True)
     for name in run.datasets:
         dataset_files.fill_cache(name, cache=conf.cache)
     return run.datasets

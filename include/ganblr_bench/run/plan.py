@@ -1,22 +1,25 @@
 """Planning a run: its parameters validated, its folder written (run.json and a spec.json per job), its plan.
 
 ``plan_run`` is the DAG's first step and the only place a run's parameters become jobs: everything the later
-steps need (the jobs with their stacks, cores and memory limits, the datasets, ``force_rebuild``) is in the
-``RunPlan`` it returns, derived once from the job specs it wrote.
+steps need (the jobs with their stacks, cores, memory limits and expected durations, longest first; the datasets,
+``force_rebuild``) is in the ``RunPlan`` it returns, derived once from the job specs it wrote; the scheduler
+queues the job tasks from the ``queue.json`` it writes beside them (``run/queue.py``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ganblr_bench import __version__, layout
-from ganblr_bench.contract import HostFacts, PlannedJob, RunInfo, RunPlan
+from ganblr_bench.contract import HostFacts, JobSpec, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ContractError
 from ganblr_bench.params import parse_params
+from ganblr_bench.run import queue
 from ganblr_bench.states import Backend, RunKind, Stack
 
 
@@ -38,10 +41,13 @@ def plan_run(
     dag_id: str | None = None,
     backend: Backend | None = None,
     git_sha: str | None = None,
+    history: Callable[[list[JobSpec]], Mapping[str, float]] | None = None,
 ) -> RunPlan:
-    """Validate the run's parameters, then write run.json and one spec.json per job.
+    """Validate the run's parameters, then write run.json, one spec.json per job and the job queue.
 
-    Raises ContractError naming the bad field before anything is written.
+    ``history`` gives the expected seconds of the jobs whose series have some (``queue.history``); the others
+    are expected from their model's rough cost. Raises ContractError naming the bad field before anything is
+    written.
     """
     run_params = parse_params(params)
     if backend == Backend.PROCESS and Stack.LATEST in run_params.stacks:
@@ -72,15 +78,27 @@ def plan_run(
         job_dir.mkdir(exist_ok=True)
         layout.retire_result(job_dir)  # a run planned again (a cleared task) starts with no result
         layout.write_text_atomic(job_dir / layout.SPEC_FILE, spec.model_dump_json(indent=2))
+    expected = queue.expected(specs, history(specs) if history else {})
+    jobs = queue.longest_first(
+        [
+            PlannedJob(
+                name=s.name,
+                model=s.model,
+                stack=s.stack,
+                cores=s.cores,
+                memory_limit=s.memory_limit or "6g",
+                expected_s=round(expected[s.name].seconds, 3),
+            )
+            for s in specs
+        ]
+    )
+    queue.write(folder, queue.job_queue(run_id, jobs, {name: e.source for name, e in expected.items()}))
     return RunPlan(
         run_id=run_id,
         kind=kind,
         folder=str(folder),
         key=key,
-        jobs=[
-            PlannedJob(name=s.name, model=s.model, stack=s.stack, cores=s.cores, memory_limit=s.memory_limit or "6g")
-            for s in specs
-        ],
+        jobs=jobs,
         datasets=list(run_params.datasets),
         stacks=list(run_params.stacks),
         force_rebuild=run_params.force_rebuild,
