@@ -8,34 +8,40 @@
 #   MODELS_LOCK    another lock of the model stack, e.g. requirements-models-gpu.lock (scripts/lock.sh --gpu)
 #                  on a CUDA base image for a GPU variant: a build argument, not a second Dockerfile
 #   docker/extra-ca/*.crt
-#                  extra CA certificates pip trusts during the build (a TLS-intercepting proxy), never kept in the image
+#                  extra CA certificates pip trusts during the build (a TLS-intercepting proxy); public
+#                  certificates, left in a build layer, never trusted at run time
 #   docker/wheels/*.whl
-#                  a wheelhouse pip prefers over the index (offline or faster builds)
+#                  a wheelhouse pip prefers over the index (offline builds); its files stay in a layer of the
+#                  image (the classic builder cannot mount them for one step), so use it when there is no index
 #   PIP_INDEX_URL  another package index
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-FROM ${BASE_IMAGE} AS build
-# The classic builder leaves this stage behind untagged: the label lets retention (and the build) find it.
-LABEL io.ganblr-bench.stage=build
+# One stage, and the heavy work in one step: the model stack is installed, thinned and stripped in a single RUN,
+# so only the lean result is ever written as a layer (a multi-stage build wrote the 3 GB unstripped stack, then
+# copied the lean one across, and left the first behind as a dangling image). Our own code comes after, in a
+# small layer of its own: a change to it rebuilds only that.
+FROM ${BASE_IMAGE} AS bench
 ARG PIP_INDEX_URL
 ARG STACK=locked
 ARG STACK_AS_OF=
 ARG MODELS_LOCK=requirements-models.lock
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180 DEBIAN_FRONTEND=noninteractive
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180 DEBIAN_FRONTEND=noninteractive \
+    PATH=/opt/ganblr-bench/bin:$PATH
 COPY docker/extra-ca/ /tmp/docker/extra-ca/
 COPY docker/wheels/ /tmp/docker/wheels/
-# binutils: strip, for the lean step below (build stage only).
+COPY requirements-build.lock requirements-models.in ${MODELS_LOCK} /tmp/req/
+# Lean: what a job never uses goes. TensorFlow's C++ headers (for compiling custom ops), libclang (TF's
+# code generators), test suites, pip and wheel; and the static symbol tables of TensorFlow's shared
+# libraries (strip --strip-unneeded keeps the dynamic symbols, so the code and its results are unchanged;
+# binutils is installed for it and purged in the same step).
 RUN set -eu; \
     apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null; \
     bundle=/etc/ssl/certs/ca-certificates.crt; \
     if ls /tmp/docker/extra-ca/*.crt >/dev/null 2>&1; then \
       cat "$bundle" /tmp/docker/extra-ca/*.crt > /tmp/ca-bundle.crt; bundle=/tmp/ca-bundle.crt; \
     fi; \
-    echo "PIP_CERT=$bundle" > /tmp/pip.env; \
-    python3 -m venv /opt/ganblr-bench
-ENV PATH=/opt/ganblr-bench/bin:$PATH
-COPY requirements-build.lock requirements-models.in ${MODELS_LOCK} /tmp/req/
-RUN set -eu; . /tmp/pip.env; export PIP_CERT; \
+    export PIP_CERT="$bundle"; \
+    python3 -m venv /opt/ganblr-bench; \
     wheels=""; if ls /tmp/docker/wheels/*.whl >/dev/null 2>&1; then wheels="--find-links /tmp/docker/wheels"; fi; \
     pip install $wheels --require-hashes --no-deps -r /tmp/req/requirements-build.lock; \
     case "$STACK" in \
@@ -45,36 +51,33 @@ RUN set -eu; . /tmp/pip.env; export PIP_CERT; \
               pip install $wheels --upgrade -r /tmp/req/latest.txt; \
               pip install $wheels --no-deps ganblr==0.1.3 ;; \
       *) echo "STACK must be locked or latest, not '$STACK'" >&2; exit 2 ;; \
-    esac
-COPY pyproject.toml /src/
-COPY include/ /src/include/
-# Lean: what a job never uses goes. TensorFlow's C++ headers (for compiling custom ops), libclang (TF's
-# code generators), test suites, pip and wheel; and the static symbol tables of TensorFlow's shared
-# libraries (strip --strip-unneeded keeps the dynamic symbols, so the code and its results are unchanged).
-RUN set -eu; \
-    pip install --no-deps --no-build-isolation /src; \
+    esac; \
     site=/opt/ganblr-bench/lib/python3.11/site-packages; \
     rm -rf "$site/tensorflow/include" "$site/clang" "$site"/libclang-*.dist-info; \
     find "$site" -depth -type d -name tests -exec rm -rf {} +; \
     find "$site/tensorflow" -name '*.so*' -type f -exec strip --strip-unneeded {} +; \
     python -m pip uninstall -q -y pip wheel; \
+    apt-get purge -y -qq --auto-remove binutils >/dev/null; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /tmp/ca-bundle.crt
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bench \
+    && mkdir -p /results /data/cache && chown bench /results
+# Our code: pip comes back from the venv's own bundled wheel for this step only (no network), then goes.
+COPY pyproject.toml /src/
+COPY include/ /src/include/
+RUN set -eu; \
+    python -m ensurepip >/dev/null; \
+    python -m pip install -q --no-deps --no-build-isolation /src; \
+    python -m pip uninstall -q -y pip; \
     python -c "import tensorflow, ganblr_bench.job.generators" && ganblr-bench --version
-
-FROM ${BASE_IMAGE} AS bench
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="ganblr-bench" \
       org.opencontainers.image.description="Runs GANBLR and GANBLR++ benchmark jobs: ganblr-bench run --spec SPEC --out DIR" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.ganblr-bench.ganblr.version="0.1.3" \
-      io.ganblr-bench.python.version="3.11"
-ARG STACK=locked
-LABEL io.ganblr-bench.stack="${STACK}"
-COPY --from=build /opt/ganblr-bench /opt/ganblr-bench
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bench \
-    && mkdir -p /results /data/cache && chown bench /results
-ENV PATH=/opt/ganblr-bench/bin:$PATH \
-    PYTHONUNBUFFERED=1 \
+      io.ganblr-bench.python.version="3.11" \
+      io.ganblr-bench.stack="${STACK}"
+ENV PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     MPLCONFIGDIR=/tmp \
     GANBLR_BENCH_CACHE=/data/cache \

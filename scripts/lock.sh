@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resolve the direct requirements into hash-locked files (uv pip compile --generate-hashes):
 #
-#   requirements-build.in  -> requirements-build.lock   pip, setuptools, wheel: the image's build stage
+#   requirements-build.in  -> requirements-build.lock   pip, setuptools, wheel: the image's build step
 #   requirements-models.in -> requirements-models.lock  the model stack (+ ganblr 0.1.3, no deps): image and venv
 #   requirements-models.in + pyproject's db,report,test extras
 #                          -> requirements-dev.lock     the project venv: the model lock's versions, plus tools

@@ -106,7 +106,29 @@ def _ran_on_cores_of_their_own(folder: Path) -> None:
     )
 
 
+def _created(stamp: str) -> float:
+    """Docker's Created (nanoseconds, Z) as epoch seconds."""
+    day, _, clock = stamp.rstrip("Z").partition("T")
+    whole, _, fraction = clock.partition(".")
+    return datetime.fromisoformat(f"{day}T{whole}.{(fraction + '000000')[:6]}+00:00").timestamp()
+
+
+def _dangling_since(moment: float) -> list[str]:
+    """Untagged images made after ``moment``: what a build left behind (one single-stage build leaves none)."""
+    ids = subprocess.run(
+        ["docker", "images", "-q", "--no-trunc", "--filter", "dangling=true"], capture_output=True, text=True
+    ).stdout.split()
+    made = {
+        i: subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Created}}", i], capture_output=True, text=True
+        ).stdout.strip()
+        for i in ids
+    }
+    return [i for i, at in made.items() if at and _created(at) > moment]
+
+
 def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
+    before_build = time.time()
     code, run = stack.trigger(SMALL | {"force_rebuild": True})
     assert code == 200, run
     finished = stack.wait_run(run["dag_run_id"])
@@ -129,6 +151,7 @@ def test_triggered_run_builds_runs_both_models_in_parallel_and_records(stack):
         ["docker", "ps", "-aq", "--filter", "label=io.ganblr-bench.run"], capture_output=True, text=True
     ).stdout.split()
     assert leftover == [], "record removes the run's containers"
+    assert _dangling_since(before_build) == [], "the pipeline's build leaves no dangling build stage behind"
 
     with psycopg.connect(stack.metrics) as conn:
         run_row = conn.execute(
@@ -272,6 +295,8 @@ def test_benchmarks_page_needs_a_session_and_serves_the_stored_report(stack, tmp
     shot = ARTIFACTS / "benchmarks-page.png"
     dom = in_chromium(page, tmp_path, shot)
     assert "Manual run of " in dom and "execution (fit + sample)" in dom
+    assert "Leaderboard" in dom and "adult: where the samples differ most from the real data" in dom
+    assert 'alt="marginals of adult"' in page and 'alt="trends of adult"' in page  # the plots, drawn
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plugins = stack.get("/api/v2/plugins")
     assert any(p["name"] == "ganblr_bench" for p in plugins["plugins"])

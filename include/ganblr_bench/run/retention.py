@@ -16,7 +16,7 @@ out; the maintenance DAG applies it daily. The policy (each number a setting, do
 - **Airflow task logs** older than ``log_days`` go (the maintenance DAG passes Airflow's log folder);
 - **images**: of our own repository only (by its label, never anything else on the host), the newest
   ``keep_images`` per stack and every image a run of the last ``keep_days`` used are kept; the rest go, and so do
-  our dangling build stages.
+  the dangling build stages 0.1 left behind (its Dockerfile had two stages; it has one now).
 
 Deleting never follows a link: files are unlinked after an ``lstat``, folders only when they are real folders
 inside the root they were planned under.
@@ -37,7 +37,7 @@ from typing import Any
 from ganblr_bench import layout, settings
 
 IMAGE_LABEL = "org.opencontainers.image.title=ganblr-bench"  # the bench stage of our Dockerfile
-BUILD_STAGE_LABEL = "io.ganblr-bench.stage=build"  # its build stage, left dangling by the classic builder
+BUILD_STAGE_LABEL = "io.ganblr-bench.stage=build"  # the build stage of 0.1 builds, left dangling
 BULKY = ("synthetic.csv", "synthetic.earlier-*.csv", "result.superseded-*.json", "*.earlier-*")
 
 
