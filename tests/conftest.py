@@ -127,6 +127,23 @@ def warehouse(fresh_db):
     return fresh_db
 
 
+@pytest.fixture
+def process_conf(tmp_path):
+    """The scheduler's settings for the process backend, everything under the test's folder."""
+    import sys
+
+    from ganblr_bench import settings
+
+    env = {
+        "GANBLR_BENCH_BACKEND": "process",
+        "GANBLR_BENCH_RESULTS": str(tmp_path / "results"),
+        "GANBLR_BENCH_REPORTS": str(tmp_path / "reports"),
+        "GANBLR_BENCH_CACHE": str(tmp_path / "cache"),
+        "GANBLR_BENCH_RUNNER": str(Path(sys.executable).with_name("ganblr-bench")),
+    }
+    return settings.load(Path(__file__).resolve().parents[1], env=env)
+
+
 @pytest.fixture(scope="session")
 def run_folder(tmp_path_factory):
     """A real run folder: run.json and the results of real jobs (both models, two seeds, one failure), and

@@ -8,7 +8,6 @@ import importlib.util
 import json
 import logging
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,17 +24,6 @@ from ganblr_bench.warehouse import store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def conf(tmp_path) -> settings.Settings:
-    env = {
-        "GANBLR_BENCH_BACKEND": "process",
-        "GANBLR_BENCH_RESULTS": str(tmp_path / "results"),
-        "GANBLR_BENCH_REPORTS": str(tmp_path / "reports"),
-        "GANBLR_BENCH_RUNNER": str(Path(sys.executable).with_name("ganblr-bench")),
-    }
-    return settings.load(ROOT, env=env)
-
-
 def _spec(**changes):
     base = {"job_id": "j", "model": "ganblr", "dataset": "adult", "seed": 0, "params": {"epochs": 10}}
     return parse_spec(base | changes)
@@ -50,7 +38,7 @@ def test_a_new_series_is_expected_from_its_models_cost_and_data_size():
     assert queue.default_seconds(_spec(dataset="iris")) < queue.default_seconds(_spec(dataset="car")) < g
 
 
-def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and_priority(conf):
+def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and_priority(process_conf):
     params = {
         "models": ["ganblr", "ganblr++"],
         "datasets": ["iris", "adult"],
@@ -58,7 +46,7 @@ def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and
         "model_overrides": {"ganblr++": {"cores_per_job": 2}},
     }
     said = []
-    plan = pipeline.plan_run(conf, pipeline.Trigger("manual__q", "manual", params), say=said.append)
+    plan = pipeline.plan_run(process_conf, pipeline.Trigger("manual__q", "manual", params), say=said.append)
     expected = [j.expected_s for j in plan.jobs]
     assert expected == sorted(expected, reverse=True) and plan.jobs[0].name.startswith("ganblrpp-adult")
     assert any("no history from the warehouse" in line for line in said)  # no warehouse here: the costs, said
@@ -73,9 +61,13 @@ def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and
         assert [q.job for q in entries] == folders and [q.map_index for q in entries] == list(range(len(folders)))
         assert {q.pool_slots for q in entries} == {2 if model == "ganblr++" else 1}
     assert {q.expected_from for q in written.jobs} == {"default"}
-    assert queue.place(conf.results_root, "manual__q", "ganblrpp.run", 0).job == plan.of_model("ganblr++")[0].name
-    assert queue.place(conf.results_root, "manual__q", "record", -1) is None
-    assert queue.place(conf.results_root, "manual__other", "ganblr.run", 0) is None  # no queue: as the DAG made it
+    assert (
+        queue.place(process_conf.results_root, "manual__q", "ganblrpp.run", 0).job == plan.of_model("ganblr++")[0].name
+    )
+    assert queue.place(process_conf.results_root, "manual__q", "record", -1) is None
+    assert (
+        queue.place(process_conf.results_root, "manual__other", "ganblr.run", 0) is None
+    )  # no queue: as the DAG made it
 
 
 def test_history_is_the_median_of_the_series_last_runs_and_only_of_that_series(warehouse, run_folder, tmp_path):
@@ -122,13 +114,13 @@ def _hook():
     return module
 
 
-def test_the_schedulers_hook_sets_a_job_tasks_slots_and_priority_and_never_raises(conf, caplog, monkeypatch):
+def test_the_schedulers_hook_sets_a_job_tasks_slots_and_priority_and_never_raises(process_conf, caplog, monkeypatch):
     plan = pipeline.plan_run(
-        conf,
+        process_conf,
         pipeline.Trigger("manual__hook", "manual", {"models": ["ganblr++"], "datasets": ["iris"], "cores_per_job": 2}),
         say=lambda _: None,
     )
-    monkeypatch.setenv(settings.RESULTS.name, str(conf.results_root))
+    monkeypatch.setenv(settings.RESULTS.name, str(process_conf.results_root))
     hook = _hook()
     # A stand-in for Airflow's TaskInstance: the hook reads and sets only these attributes (the real scheduler
     # calls it in tests/test_pipeline.py).
@@ -148,11 +140,11 @@ def test_the_schedulers_hook_sets_a_job_tasks_slots_and_priority_and_never_raise
         hook.task_instance_mutation_hook(ti, None)
     assert ti.pool_slots == 1 and "ganblr-bench queue: ganblrpp.run[0] of manual__hook" in caplog.text
     with pytest.raises(ContractError, match="queue.json"):
-        queue.place(conf.results_root, "manual__hook", "ganblrpp.run", 0)
+        queue.place(process_conf.results_root, "manual__hook", "ganblrpp.run", 0)
     os.unlink(Path(plan.folder) / layout.QUEUE_FILE)
     os.symlink("/etc/passwd", Path(plan.folder) / layout.QUEUE_FILE)  # a link planted in the run folder
     with pytest.raises(ContractError):
-        queue.place(conf.results_root, "manual__hook", "ganblrpp.run", 0)
+        queue.place(process_conf.results_root, "manual__hook", "ganblrpp.run", 0)
 
 
 def test_the_pool_is_sized_to_the_usable_cores_unless_told(monkeypatch):
