@@ -94,3 +94,38 @@ def test_a_damaged_cache_entry_is_recomputed_not_trusted(tmp_path):
     entry.write_text(entry.read_text().replace('"accuracy": 1.0', '"accuracy": 0.1')[:-5])  # cut short
     again = utility.score(x, y, x, y, tx, ty, ["size"], ["lr"], 4, cache)[0]
     assert again.trtr_cached is False and again.trtr_accuracy == truth.trtr_accuracy
+
+
+@pytest.mark.parametrize("dataset", ["breast-cancer", "iris"])
+def test_encoding_once_and_predicting_from_probabilities_scores_what_a_pipeline_scores(dataset):
+    """The rows are encoded once for every classifier and mlp, rf and xgb take their classes from the one pass
+    that gives their probabilities: every score equals that of a scikit-learn Pipeline's own predict and
+    predict_proba, to the last bit (a binary and a three-class target, noisy labels so that the classes overlap)."""
+    from sklearn.pipeline import Pipeline
+
+    from ganblr_bench.job import preparation
+
+    p = preparation.prepare(dataset, seed=0, model="ganblr++")
+    rng = np.random.default_rng(1)
+    train_y = p.train_y.where(rng.random(len(p.train_y)) > 0.2, p.train_y.sample(frac=1.0, random_state=2).to_numpy())
+    task = utility.Task(p.train_x, train_y, p.test_x, p.test_y, p.numeric_columns)
+    for name in ("lr", "mlp", "rf", "xgb"):
+        labels = train_y.astype(str)
+        codes = {c: i for i, c in enumerate(sorted(set(labels)))}
+        pipe = Pipeline(
+            [
+                ("encode", utility._encoder(list(p.train_x.columns), p.numeric_columns)),
+                ("m", utility.make_classifier(name, 0)),
+            ]
+        )
+        pipe.fit(p.train_x, labels.map(codes).to_numpy())
+        inverse = np.array(sorted(codes))
+        predicted = inverse[pipe.predict(p.test_x).astype(int)]
+        truth = p.test_y.astype(str).to_numpy()
+        scores = task.classify(name, 0)
+        assert scores["accuracy"] == float(np.mean(predicted == truth)), name
+        if len(codes) == 2:
+            from sklearn.metrics import roc_auc_score
+
+            positive = pipe.predict_proba(p.test_x)[:, 1]
+            assert scores["roc_auc"] == float(roc_auc_score(truth == inverse[1], positive)), name

@@ -28,6 +28,8 @@ functions also take numeric columns (KS, Pearson), for other callers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import reduce
 from itertools import combinations
 
 import numpy as np
@@ -41,12 +43,49 @@ def _is_numeric(column: str, numeric: list[str]) -> bool:
     return column in numeric
 
 
+@dataclass(frozen=True)
+class _Coded:
+    """A column of the real rows and of the synthetic ones as codes of one vocabulary (values compared as text,
+    -1 for a missing value, which frequencies leave out as pandas' ``value_counts`` does): frequencies are then
+    counts of small integers, computed once per column, not once per pair."""
+
+    real: np.ndarray
+    synthetic: np.ndarray
+    size: int
+
+    @classmethod
+    def of(cls, real: pd.Series, synthetic: pd.Series) -> _Coded:
+        both = pd.concat([real.astype(str), synthetic.astype(str)], ignore_index=True)
+        codes, uniques = pd.factorize(both)
+        return cls(codes[: len(real)], codes[len(real) :], len(uniques))
+
+    def paired(self, other: _Coded) -> _Coded:
+        """The pair of columns as one: a code per combination of values seen (missing if either is)."""
+        a, b = np.concatenate([self.real, self.synthetic]), np.concatenate([other.real, other.synthetic])
+        joint = np.where((a < 0) | (b < 0), -1, a.astype(np.int64) * other.size + b)
+        codes, uniques = pd.factorize(pd.Series(joint).where(joint >= 0))
+        return _Coded(codes[: len(self.real)], codes[len(self.real) :], len(uniques))
+
+    def tv_complement(self) -> float:
+        p, q = (_frequencies(side, self.size) for side in (self.real, self.synthetic))
+        return float(1 - 0.5 * np.abs(p - q).sum())
+
+
+def _frequencies(codes: np.ndarray, size: int) -> np.ndarray:
+    seen = codes[codes >= 0]
+    return np.bincount(seen, minlength=size) / len(seen) if len(seen) else np.zeros(size)
+
+
+def _coded(real: pd.Series | pd.DataFrame, synthetic: pd.Series | pd.DataFrame) -> _Coded:
+    if isinstance(real, pd.Series):
+        return _Coded.of(real, pd.Series(synthetic))
+    coded = [_Coded.of(real[c], synthetic[c]) for c in real.columns]
+    return reduce(_Coded.paired, coded)
+
+
 def tv_complement(real: pd.Series | pd.DataFrame, synthetic: pd.Series | pd.DataFrame) -> float:
     """1 - total variation distance of the value frequencies of two Series (of two DataFrames: their rows')."""
-    p = real.astype(str).value_counts(normalize=True)
-    q = synthetic.astype(str).value_counts(normalize=True)
-    both = p.index.union(q.index)
-    return float(1 - 0.5 * np.abs(p.reindex(both, fill_value=0) - q.reindex(both, fill_value=0)).sum())
+    return _coded(real, synthetic).tv_complement()
 
 
 def ks_complement(real: pd.Series, synthetic: pd.Series) -> float:
@@ -132,16 +171,17 @@ def marginals(
 
 
 def column_pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: list[str]) -> float:
+    # Each column coded once (a numeric one by its bins, for the pairs it makes with a categorical column).
+    coded = {
+        c: _Coded.of(*_binned(real[c], synthetic[c])) if _is_numeric(c, numeric) else _Coded.of(real[c], synthetic[c])
+        for c in real.columns
+    }
     scores = []
     for a, b in combinations(real.columns, 2):
         if _is_numeric(a, numeric) and _is_numeric(b, numeric):
             scores.append(correlation_similarity(real[[a, b]], synthetic[[a, b]]))
-            continue
-        pair_r, pair_s = real[[a, b]].reset_index(drop=True), synthetic[[a, b]].reset_index(drop=True)
-        for c in (a, b):
-            if _is_numeric(c, numeric):
-                pair_r[c], pair_s[c] = _binned(pair_r[c], pair_s[c])
-        scores.append(contingency_similarity(pair_r, pair_s))
+        else:
+            scores.append(coded[a].paired(coded[b]).tv_complement())
     return float(np.mean(scores)) if scores else 1.0
 
 
@@ -166,7 +206,10 @@ def closest_distances(synthetic: np.ndarray, real: np.ndarray, is_numeric: np.nd
 
     Categorical columns are compared as small integer codes (a mismatch count), numeric ones as range-scaled
     differences capped at 1; chunks of synthetic rows keep memory bounded (chunk x real rows x columns)."""
-    codes = [synthetic[:, ~is_numeric].astype(np.int32), real[:, ~is_numeric].astype(np.int32)]
+    categorical = [synthetic[:, ~is_numeric], real[:, ~is_numeric]]
+    # Codes in the smallest integers that hold them: the same comparison, a quarter of the memory streamed.
+    width = np.int8 if all(c.size == 0 or c.max() < 127 for c in categorical) else np.int32
+    codes = [c.astype(width) for c in categorical]
     numbers = [synthetic[:, is_numeric], real[:, is_numeric]]
     columns = synthetic.shape[1]
     out = np.empty(len(synthetic))

@@ -27,6 +27,8 @@ import fcntl
 import hashlib
 import json
 import os
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,6 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
 from ganblr_bench import layout, settings
@@ -63,13 +64,73 @@ def make_classifier(name: str, seed: int) -> Any:
     raise ValueError(f"unknown classifier {name!r}")
 
 
-def _pipeline(name: str, seed: int, columns: list[str], numeric: list[str]) -> Pipeline:
+def _encoder(columns: list[str], numeric: list[str]) -> ColumnTransformer:
     categorical = [c for c in columns if c not in numeric]
-    encode = ColumnTransformer(
+    return ColumnTransformer(
         [("categorical", OneHotEncoder(handle_unknown="ignore"), categorical), ("numeric", StandardScaler(), numeric)],
         sparse_threshold=0.0,
     )
-    return Pipeline([("encode", encode), ("classify", make_classifier(name, seed))])
+
+
+# These predict the class of the highest probability (scikit-learn's and XGBoost's own predict does exactly that
+# argmax, or for two classes p > 0.5, the same), so one pass over the test rows gives the classes and the scores.
+_PREDICT_FROM_PROBABILITIES = frozenset({"mlp", "rf", "xgb"})
+
+
+@dataclass
+class Task:
+    """One classification task: training rows, test rows and the feature view. The rows are encoded once (the
+    encoder fitted on the training rows, as a pipeline would) for every classifier trained on them."""
+
+    train_x: pd.DataFrame
+    train_y: pd.Series
+    test_x: pd.DataFrame
+    test_y: pd.Series
+    numeric: list[str]
+
+    @cached_property
+    def encoded(self) -> tuple[np.ndarray, np.ndarray]:
+        encode = _encoder(list(self.train_x.columns), self.numeric)
+        return encode.fit_transform(self.train_x), encode.transform(self.test_x)
+
+    @cached_property
+    def digest(self) -> str:
+        return _digest(self.train_x, self.train_y, self.test_x, self.test_y)
+
+    def classify(self, classifier: str, seed: int) -> dict[str, float | None]:
+        """Accuracy, macro-F1 and (binary targets) ROC AUC on the test rows of ``classifier`` trained on the
+        training rows."""
+        train_y = self.train_y.astype(str)
+        test_y = self.test_y.astype(str).to_numpy()
+        classes = sorted(set(test_y) | set(train_y))
+        positive = classes[-1] if len(classes) == 2 else None
+        labels = LabelEncoder().fit(train_y)
+        if len(labels.classes_) == 1:
+            predicted = np.full(len(test_y), labels.classes_[0])
+            p_positive = np.full(len(test_y), 1.0 if labels.classes_[0] == positive else 0.0)
+        else:
+            train, test = self.encoded
+            model = make_classifier(classifier, seed)
+            model.fit(train, labels.transform(train_y))
+            if classifier in _PREDICT_FROM_PROBABILITIES:
+                probabilities = model.predict_proba(test)
+                codes = model.classes_.take(probabilities.argmax(axis=1))
+            else:
+                codes = model.predict(test)
+                probabilities = model.predict_proba(test) if positive is not None else None
+            predicted = labels.inverse_transform(codes.astype(int))
+            p_positive = None
+            if positive is not None and probabilities is not None:
+                known = list(labels.classes_)
+                p_positive = probabilities[:, known.index(positive)] if positive in known else np.zeros(len(test_y))
+        scores = {
+            "accuracy": float(np.mean(predicted == test_y)),
+            "macro_f1": float(f1_score(test_y, predicted, average="macro", zero_division=0)),
+            "roc_auc": None,
+        }
+        if positive is not None and len(set(test_y)) == 2:
+            scores["roc_auc"] = float(roc_auc_score(test_y == positive, p_positive))
+        return scores
 
 
 def classify(
@@ -82,32 +143,7 @@ def classify(
     seed: int,
 ) -> dict[str, float | None]:
     """Accuracy, macro-F1 and (binary targets) ROC AUC on the test rows of ``classifier`` trained on the training rows."""
-    train_y = train_y.astype(str)
-    test_y = test_y.astype(str).to_numpy()
-    classes = sorted(set(test_y) | set(train_y))
-    positive = classes[-1] if len(classes) == 2 else None
-    labels = LabelEncoder().fit(train_y)
-    if len(labels.classes_) == 1:
-        predicted = np.full(len(test_y), labels.classes_[0])
-        p_positive = np.full(len(test_y), 1.0 if labels.classes_[0] == positive else 0.0)
-    else:
-        model = _pipeline(classifier, seed, list(train_x.columns), numeric)
-        model.fit(train_x, labels.transform(train_y))
-        predicted = labels.inverse_transform(model.predict(test_x).astype(int))
-        p_positive = None
-        if positive is not None:
-            known = list(labels.classes_)
-            p_positive = (
-                model.predict_proba(test_x)[:, known.index(positive)] if positive in known else np.zeros(len(test_y))
-            )
-    scores = {
-        "accuracy": float(np.mean(predicted == test_y)),
-        "macro_f1": float(f1_score(test_y, predicted, average="macro", zero_division=0)),
-        "roc_auc": None,
-    }
-    if positive is not None and len(set(test_y)) == 2:
-        scores["roc_auc"] = float(roc_auc_score(test_y == positive, p_positive))
-    return scores
+    return Task(train_x, train_y, test_x, test_y, numeric).classify(classifier, seed)
 
 
 def _versions() -> dict[str, str]:
@@ -141,23 +177,14 @@ class TrtrCache:
     def from_env(cls) -> TrtrCache:
         return cls(settings.TRTR_CACHE.get())
 
-    def scores(
-        self,
-        train_x: pd.DataFrame,
-        train_y: pd.Series,
-        test_x: pd.DataFrame,
-        test_y: pd.Series,
-        numeric: list[str],
-        classifier: str,
-        seed: int,
-    ) -> tuple[dict[str, float | None], bool]:
-        """(TRTR scores, whether they came from the cache)."""
+    def scores(self, real: Task, classifier: str, seed: int) -> tuple[dict[str, float | None], bool]:
+        """(TRTR scores of the real rows' task, whether they came from the cache)."""
         if self.folder is None:
-            return classify(train_x, train_y, test_x, test_y, numeric, classifier, seed), False
+            return real.classify(classifier, seed), False
         facts = {
             "definition": DEFINITION,
-            "data": _digest(train_x, train_y, test_x, test_y),
-            "numeric": sorted(numeric),
+            "data": real.digest,
+            "numeric": sorted(real.numeric),
             "classifier": classifier,
             "seed": seed,
             "libraries": _versions(),
@@ -173,7 +200,7 @@ class TrtrCache:
                 with contextlib.suppress(OSError):
                     os.utime(entry, follow_symlinks=False)  # used: retention keeps entries by their last use
                 return cached, True
-            scores = classify(train_x, train_y, test_x, test_y, numeric, classifier, seed)
+            scores = real.classify(classifier, seed)
             layout.write_text_atomic(entry, json.dumps({"facts": facts, "scores": scores}, sort_keys=True))
         return scores, False
 
@@ -202,10 +229,12 @@ def score(
     cache: TrtrCache | None = None,
 ) -> list[Score]:
     cache = cache or TrtrCache(None)
+    synthetic = Task(synthetic_x, synthetic_y, test_x, test_y, numeric)
+    real = Task(train_x, train_y, test_x, test_y, numeric)
     out = []
     for name in classifiers:
-        tstr = classify(synthetic_x, synthetic_y, test_x, test_y, numeric, name, seed)
-        trtr, cached = cache.scores(train_x, train_y, test_x, test_y, numeric, name, seed)
+        tstr = synthetic.classify(name, seed)
+        trtr, cached = cache.scores(real, name, seed)
         out.append(
             Score(
                 classifier=name,
