@@ -355,9 +355,10 @@ def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry
     """A real fault: the engine is stopped (scripts/docker-engine.sh stop) while GANBLR++'s container
     fits, then started again. The job task loses its engine, is retried (an engine outage is what a
     retry is for) and completes; every job is recorded once, and the other branch is untouched."""
-    # GANBLR++ fits long enough to be hit; row_limit 700 gives the run series of its own, so the slowdown
-    # test's seeded history cannot judge it (its alert would fail the run whatever the engine did).
-    conf = SMALL | {"references": False, "row_limit": 700, "model_overrides": {"ganblr++": {"epochs": 25}}}
+    # GANBLR++ fits long enough to be hit (10 epochs: about 30 s here); row_limit 700 gives the run series of its
+    # own, so the slowdown test's seeded history cannot judge it (its alert would fail the run whatever the engine
+    # did).
+    conf = SMALL | {"references": False, "row_limit": 700, "model_overrides": {"ganblr++": {"epochs": 10}}}
     code, run = stack.trigger(conf)
     assert code == 200, run
     job = "ganblrpp-adult-s0"
