@@ -140,6 +140,8 @@ def main() -> int:
     results, reports = work / "results", work / "reports"
     (results / ".trtr-cache").mkdir(parents=True)
     samples = {(m, d): full_size_sample(j / layout.SYNTHETIC_FILE, ROWS[d]) for m, j in jobs.items() for d in ROWS}
+    if not os.environ.get("GANBLR_BENCH_DSN"):  # its own embedded server, in the folder it removes
+        os.environ["GANBLR_BENCH_HOME"] = str(work)
     admin = database.dsn().replace(f"/{database.DATABASE}?", "/postgres?")
     name = f"year_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -186,6 +188,7 @@ def main() -> int:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database.stop_embedded(work / "postgres")
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

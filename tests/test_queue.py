@@ -38,7 +38,9 @@ def test_a_new_series_is_expected_from_its_models_cost_and_data_size():
     assert queue.default_seconds(_spec(dataset="iris")) < queue.default_seconds(_spec(dataset="car")) < g
 
 
-def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and_priority(process_conf):
+def test_the_plan_puts_the_longest_job_first_and_writes_each_job_tasks_slots_and_priority(process_conf, monkeypatch):
+    monkeypatch.delenv("GANBLR_BENCH_DSN", raising=False)  # no warehouse: whatever this machine has elsewhere
+    monkeypatch.setenv("GANBLR_BENCH_HOME", str(process_conf.results_root.parent / "home"))
     params = {
         "models": ["ganblr", "ganblr++"],
         "datasets": ["iris", "adult"],
