@@ -78,9 +78,8 @@ def _frequencies(codes: np.ndarray, size: int) -> np.ndarray:
 
 def _coded(real: pd.Series | pd.DataFrame, synthetic: pd.Series | pd.DataFrame) -> _Coded:
     if isinstance(real, pd.Series):
-        return _Coded.of(real, pd.Series(synthetic))
-    coded = [_Coded.of(real[c], synthetic[c]) for c in real.columns]
-    return reduce(_Coded.paired, coded)
+        return _Coded.of(real, synthetic)
+    return reduce(_Coded.paired, [_Coded.of(real[c], synthetic[c]) for c in real.columns])
 
 
 def tv_complement(real: pd.Series | pd.DataFrame, synthetic: pd.Series | pd.DataFrame) -> float:
