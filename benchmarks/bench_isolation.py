@@ -7,14 +7,16 @@ what a model can use when nothing else runs); (b) two copies started together wi
 cpuset nor quota (what DockerOperator's ``cpus`` alone gives: a relative weight); (c) two copies
 started together, on cores 0 and 1, one-core quota each (what the DAG's core lease gives).
 Printed per mode: median and coefficient of variation (sd / mean) of execution time (fit + sample)
-and the model's CPU %, over every job of every repetition.
+and the model's CPU %, over every job of every repetition; for the pairs, how far apart the two jobs of a
+pair are (they ran at the same moment: what one costs the other) beside the CV of the pairs' means (the
+machine's drift from one repetition to the next, which moves both cores alike).
 
 Harness overhead: ``ganblr-bench run`` as a process pinned to core 0 (its execution_s) against a bare
 script pinned the same way that prepares the same rows and times the same fit + sample; median and
 range of the repetitions. Not a test: it prints figures.
 
     GANBLR_BENCH_DATA_MIRROR=../shared/datasets .venv/bin/python benchmarks/bench_isolation.py \\
-        --image ganblr-bench:test [--row-limit 10000] [--epochs 1] [--repeat 5]
+        --image ganblr-bench:test [--row-limit 10000] [--epochs 1] [--repeat 5] [--modes a c] [--no-harness]
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def start(client, image: str, folder: Path, cache: Path, trtr: Path, cores: list
     from bench_job import host_config
 
     from ganblr_bench import settings
-    from ganblr_bench.run import containers, cores
+    from ganblr_bench.run import containers
 
     host = host_config(client, folder, cache, trtr, cores)
     job = containers.CONTAINER_JOB
@@ -78,6 +80,13 @@ def finish(client, container, folder: Path) -> dict:
     return result
 
 
+MODES = ("a", "a*", "b", "c")
+
+
+def pair_means(times: list[float]) -> list[float]:
+    return [(x + y) / 2 for x, y in zip(times[::2], times[1::2])]
+
+
 def stats(values: list[float]) -> str:
     median = statistics.median(values)
     cv = statistics.stdev(values) / statistics.fmean(values) if len(values) > 1 else 0.0
@@ -91,6 +100,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--models", nargs="+", default=["ganblr", "ganblr++"])
+    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="(a) is always run: the baseline")
+    ap.add_argument("--no-harness", action="store_true", help="skip the harness-vs-bare comparison")
     args = ap.parse_args()
     import docker
     from ganblr_bench import dataset_files
@@ -123,18 +134,20 @@ def main() -> int:
         f"{args.repeat} repetitions; image {args.image}\n"
     )
     for model in args.models:
-        modes: dict[str, list[dict]] = {"a": [], "a*": [], "b": [], "c": []}
+        modes: dict[str, list[dict]] = {m: [] for m in MODES if m == "a" or m in args.modes}
         for _ in range(args.repeat):
             folder = folder_for(model)
             modes["a"].append(finish(client, start(client, args.image, folder, cache, trtr, [0]), folder))
-            folder = folder_for(model)
-            modes["a*"].append(finish(client, start(client, args.image, folder, cache, trtr, None), folder))
-            pair = [folder_for(model) for _ in range(2)]
-            started = [start(client, args.image, f, cache, trtr, None) for f in pair]
-            modes["b"] += [finish(client, c, f) for c, f in zip(started, pair)]
-            pair = [folder_for(model) for _ in range(2)]
-            started = [start(client, args.image, f, cache, trtr, [i]) for i, f in enumerate(pair)]
-            modes["c"] += [finish(client, c, f) for c, f in zip(started, pair)]
+            if "a*" in modes:
+                folder = folder_for(model)
+                modes["a*"].append(finish(client, start(client, args.image, folder, cache, trtr, None), folder))
+            for mode, pinned in (("b", False), ("c", True)):
+                if mode in modes:
+                    pair = [folder_for(model) for _ in range(2)]
+                    started = [
+                        start(client, args.image, f, cache, trtr, [i] if pinned else None) for i, f in enumerate(pair)
+                    ]
+                    modes[mode] += [finish(client, c, f) for c, f in zip(started, pair)]
         print(f"{model}: execution s (fit + sample) and the model's CPU %, median (CV)")
         names = {
             "a": "(a) one at a time, own core",
@@ -150,13 +163,23 @@ def main() -> int:
                 f"  {names[mode]:32} execution {stats(execution)}  CPU % {stats(cpu)}  "
                 f"evaluation / execution {100 * statistics.median(evaluate):.0f} %"
             )
+        # The two jobs of a pair ran at the same moment: how far apart they are is what the other job costs one,
+        # while the CV over repetitions also holds the machine's drift between repetitions (both cores alike).
+        for mode in [m for m in ("b", "c") if m in modes]:
+            times = [r["timings"]["execution_s"] for r in modes[mode]]
+            apart = [100 * abs(x - y) / ((x + y) / 2) for x, y in zip(times[::2], times[1::2])]
+            print(
+                f"  {names[mode]}: the two jobs of a pair {statistics.median(apart):.1f} % apart (median; max "
+                f"{max(apart):.1f} %); pair means over repetitions CV "
+                f"{100 * statistics.stdev(pair_means(times)) / statistics.fmean(times):.1f} %"
+            )
         a = statistics.median(r["timings"]["execution_s"] for r in modes["a"])
-        for mode in ("a*", "b", "c"):
+        for mode in [m for m in modes if m != "a"]:
             m = statistics.median(r["timings"]["execution_s"] for r in modes[mode])
             print(f"  {names[mode]} vs (a): median execution {100 * (m - a) / a:+.1f} %")
 
         harness, bare = [], []
-        for _ in range(args.repeat):
+        for _ in range(0 if args.no_harness else args.repeat):
             folder = folder_for(model)
             env = os.environ | {"GANBLR_BENCH_TRTR_CACHE": str(trtr)}
             runner = str(Path(sys.executable).parent / "ganblr-bench")
@@ -175,6 +198,8 @@ def main() -> int:
             ).stdout
             bare.append(float(out.split("EXECUTION")[1].split()[0]))
         overhead = [100 * (h - b) / b for h, b in zip(harness, bare)]
+        if not overhead:
+            continue
         print(
             f"  harness vs bare ganblr (process, core 0): execution {statistics.median(harness):.2f} s vs "
             f"{statistics.median(bare):.2f} s; overhead median {statistics.median(overhead):+.1f} % "

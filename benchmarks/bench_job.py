@@ -69,7 +69,7 @@ def wall(cmd: list[str], env: dict | None = None) -> float:
 
 def host_config(client, folder: Path, cache: Path, trtr: Path | None = None, cores: list[int] | None = None):
     """A job container's host config, hardened as the DAG's (containers.host_config_extras); pinned if ``cores``."""
-    from ganblr_bench.run import containers, cores
+    from ganblr_bench.run import containers
 
     binds = {
         str(folder): {"bind": containers.CONTAINER_JOB, "mode": "rw"},
