@@ -33,7 +33,12 @@ if dag is not None:
             "map_index_template": getattr(t, "map_index_template", None),
         }
     report["param_form"] = {
-        name: {"section": param.schema.get("section"), "description": param.description}
+        name: {
+            "section": param.schema.get("section"),
+            "description": param.description,
+            "enum": param.schema.get("enum"),
+            "default": param.value,
+        }
         for name, param in ((n, dag.params.get_param(n)) for n in dag.params)
     }
     for conf in json.loads(sys.argv[2]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -123,3 +124,28 @@ def in_chromium(page: str, folder: Path, shot: Path) -> str:
     dom = subprocess.run(chromium + ["--dump-dom", saved.as_uri()], capture_output=True, text=True, timeout=120)
     subprocess.run(chromium + [f"--screenshot={shot}", saved.as_uri()], capture_output=True, timeout=120)
     return dom.stdout
+
+
+def make_csv(path: Path, rows: int = 120, classes: tuple[str, ...] = ("good", "bad")) -> str:
+    """A small table with a header, made here (no file of anyone's): two numeric columns, two categorical ones,
+    a target that depends on them; returns its sha256."""
+    lines = ["height,colour,weight,shape,label"]
+    for i in range(rows):
+        height = 150 + (i * 37) % 45
+        colour = ("red", "green", "blue")[i % 3]
+        label = classes[(height > 170) % len(classes)] if i % 7 else classes[0]
+        lines.append(f"{height},{colour},{60 + (i * 13) % 31}.5,{('round', 'square')[i % 2]},{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def register(folder: Path, csv_name: str = "table.csv", **fields: object) -> Path:
+    """A registration of ``csv_name`` in ``folder`` (the table made when it is not there): the file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = folder / csv_name
+    sha = hashlib.sha256(table.read_bytes()).hexdigest() if table.exists() else make_csv(table)
+    data = {"name": "mytable", "file": csv_name, "sha256": sha, "target": "label", "source": "made in a test"}
+    data.update(fields)
+    path = folder / f"{data['name']}.json"
+    path.write_text(json.dumps(data))
+    return path

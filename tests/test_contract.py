@@ -43,8 +43,8 @@ def test_bad_specs_name_the_field(patch, field, words):
 
 
 def test_unknown_spec_version_is_refused_and_older_ones_are_read():
-    with pytest.raises(ContractError, match=r"spec_version 4 is not supported \(this ganblr-bench reads 1, 2, 3\)"):
-        parse_spec({"spec_version": 4, "model": "ganblr", "dataset": "car"})
+    with pytest.raises(ContractError, match=r"spec_version 5 is not supported \(this ganblr-bench reads 1, 2, 3, 4\)"):
+        parse_spec({"spec_version": 5, "model": "ganblr", "dataset": "car"})
     assert parse_spec({"spec_version": 1, "model": "ganblr", "dataset": "car"}).cores == 1
 
 

@@ -16,13 +16,15 @@ BAD = [
     ({"seeds": [-1]}, "-1"),
     ({"memory_limit": "lots"}, "lots"),
     ({"model_overrides": {"ganblr++": {"epochs": 0}}}, "model_overrides"),
+    ({"preset": "nightlyy"}, "nightlyy"),
 ]
+GOOD = [{}, {"models": ["ganblr"], "datasets": ["iris"], "seeds": [1, 2], "row_limit": 100}, {"preset": "smoke"}]
 
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-probe")
-    confs = [{}, {"models": ["ganblr"], "datasets": ["iris"], "seeds": [1, 2], "row_limit": 100}] + [c for c, _ in BAD]
+    confs = GOOD + [c for c, _ in BAD]
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -78,8 +80,8 @@ def test_retries_where_they_help_and_timeouts_everywhere(probe):
 
 def test_params_accept_good_confs_and_name_the_bad_field(probe, fault_row):
     results = probe["params"]
-    assert results[:2] == ["ok", "ok"]
-    for (conf, word), verdict in zip(BAD, results[2:]):
+    assert results[: len(GOOD)] == ["ok"] * len(GOOD)
+    for (conf, word), verdict in zip(BAD, results[len(GOOD) :], strict=True):
         assert verdict.startswith("ParamValidationError") and word in verdict, (conf, verdict)
     fault_row("bad parameters in the trigger form (Params)", f"{len(BAD)} refused, each naming its field", (0, 0), "-")
 
@@ -93,9 +95,10 @@ def test_jobs_show_their_names_in_the_grid_and_recording_updates_the_metrics_ass
 
 
 def test_the_trigger_form_groups_and_describes_every_parameter(probe):
-    from ganblr_bench.params import SECTIONS
+    from ganblr_bench.params import DEFAULT_PRESET, SECTIONS, presets
 
     form = probe["param_form"]
+    assert form["preset"]["enum"] == list(presets()) and form["preset"]["default"] == DEFAULT_PRESET  # the schedule's
     assert set(form) == {name for names in SECTIONS.values() for name in names}  # no parameter left ungrouped
     for name, field in form.items():
         assert field["section"] in SECTIONS and name in SECTIONS[field["section"]], name

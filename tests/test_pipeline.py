@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from airflow_stack import ROOT, AirflowStack
-from jobs import ARTIFACTS, cli, history_runs, in_chromium
+from jobs import ARTIFACTS, cli, history_runs, in_chromium, register
 
 from ganblr_bench import layout, settings
 from ganblr_bench.warehouse import database, migrate, store
@@ -46,6 +46,7 @@ def stack(tmp_path_factory, pg_server):
         del os.environ[settings.READER_PASSWORD.name]
     results, cache = home / "results", home / "cache"
     results.mkdir()
+    register(home / "datasets")  # an engineer's own CSV, registered before the DAG is parsed
     conn_json = json.dumps(
         {"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "metrics_e2e", "port": 5432}
     )
@@ -61,6 +62,7 @@ def stack(tmp_path_factory, pg_server):
             "GANBLR_BENCH_REPORTS": str(home / "reports"),
             "AIRFLOW_CONN_GANBLR_BENCH_METRICS": conn_json,
             "GANBLR_BENCH_DATA_MIRROR": os.environ["GANBLR_BENCH_DATA_MIRROR"],
+            "GANBLR_BENCH_DATASETS": str(home / "datasets"),
             "GANBLR_BENCH_OFFLINE": "1",
             "GANBLR_BENCH_SCHEDULE": "none",  # only the runs the tests trigger
             "GANBLR_BENCH_READER_PASSWORD": "reader-pw",
@@ -76,6 +78,7 @@ def stack(tmp_path_factory, pg_server):
     stack.results = results
     stack.reports = home / "reports"
     stack.notified = home / "notified.txt"
+    stack.datasets = home / "datasets"
     yield stack
     stack.stop()
 
@@ -349,6 +352,35 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     log = stack.task_log(run["dag_run_id"], "build_image")
     assert "latest image ganblr-bench:inputs-" in log or "the latest stack's image did not build" in str(rows)
     print(f"\ncanary: {[(r[0], r[2], r[4]) for r in rows]}")
+
+
+def test_a_registered_csv_runs_through_the_dag_like_a_built_in_dataset(stack, monkeypatch):
+    """An engineer's own table (a CSV made by the test, registered by a file): offered, checked, cached, mounted
+    read-only into both models' containers, recorded with its definition's checksum, reported."""
+    from ganblr_bench import dataset_registration
+
+    monkeypatch.setenv(settings.DATASETS.name, str(stack.datasets))
+    definition = dataset_registration.check(dataset_registration.registered()["mytable"])
+    conf = {"models": ["ganblr", "ganblr++"], "datasets": ["mytable"], "seeds": [0], "epochs": 1, "references": False}
+    code, run = stack.trigger(conf | {"classifiers": ["lr", "rf"]})
+    assert code == 200, run
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    assert finished["state"] == "success", tis
+    with psycopg.connect(stack.metrics) as conn:
+        rows = conn.execute(
+            "SELECT job, status, dataset, dataset_checksum, train_rows + test_rows FROM analytics.job_results "
+            "WHERE run_id = %s ORDER BY job",
+            (run["dag_run_id"],),
+        ).fetchall()
+    assert rows == [
+        ("ganblr-mytable-s0", "ok", "mytable", definition.checksum, 120),
+        ("ganblrpp-mytable-s0", "ok", "mytable", definition.checksum, 120),
+    ]
+    folder = stack.results / layout.run_key(run["dag_run_id"])
+    spec = layout.load_spec(folder / "ganblrpp-mytable-s0" / "spec.json")
+    assert spec.dataset_definition == definition  # the spec alone says what the job read
+    assert "mytable" in (stack.reports / layout.run_key(run["dag_run_id"]) / "report.html").read_text()
 
 
 def test_the_docker_engine_stopped_in_the_middle_of_a_run_is_survived_by_a_retry(stack, fault_row):

@@ -66,8 +66,9 @@ def writable_folder(path: Path, flag: str) -> Path:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from ganblr_bench import dataset_catalog, dataset_files
+    from ganblr_bench import dataset_catalog, dataset_files, dataset_registration
 
+    mine = dataset_registration.registered()
     if args.action == "list":
         rows = [
             {
@@ -80,11 +81,37 @@ def _data(args: argparse.Namespace) -> int:
             }
             for info in dataset_catalog.REGISTRY.values()
         ]
+        for name, entry in mine.items():  # checked against their files, as a run would check them
+            facts = dataset_registration.check(entry)
+            rows.append(
+                {
+                    "name": name,
+                    "title": facts.title,
+                    "features": len(facts.columns) - 1,
+                    "numeric": len(facts.numeric),
+                    "split": "official" if "train" in facts.files else "seeded",
+                    "source": f"registered ({entry.path})",
+                }
+            )
         print(formats.render(rows, args.format))
         return ExitCode.OK
-    for name in args.names or list(dataset_catalog.REGISTRY):
-        for role, file in dataset_files.fetch(name).files.items():
+    for name in args.names or [*dataset_catalog.REGISTRY, *mine]:
+        fetched = (
+            dataset_files.fetch(name) if name in dataset_catalog.REGISTRY else dataset_registration.fill_cache(name)
+        )
+        for role, file in (fetched.files if fetched else {}).items():
             print(f"{name} {role}: {file.path}")
+    return ExitCode.OK
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from ganblr_bench import params
+
+    rows = [
+        {"name": name, "params": preset.params, "description": preset.description}
+        for name, preset in params.presets().items()
+    ]
+    print(formats.render(rows, args.format))
     return ExitCode.OK
 
 
@@ -461,6 +488,15 @@ def parser() -> argparse.ArgumentParser:
     data.add_argument("action", choices=("list", "fetch"))
     data.add_argument("names", nargs="*", help="datasets to fetch (default: all)")
     _format(data)
+
+    presets = _command(
+        sub,
+        "presets",
+        "list the run presets: what each runs ('preset' in a trigger's parameters)",
+        "ganblr-bench presets --format json",
+        _presets,
+    )
+    _format(presets)
 
     db = _command(
         sub,

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ganblr_bench.dataset_catalog import REGISTRY
+from ganblr_bench.dataset_catalog import REGISTRY, DataFile, DatasetInfo
 from ganblr_bench.errors import ContractError, quote
 from ganblr_bench.generator_catalog import GENERATORS, MODELS, InputKind
 from ganblr_bench.states import Backend, RunKind, Stack, Status
@@ -132,10 +132,72 @@ class ModelParams(Knobs):
     )
 
 
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256, 64 lower-case hex digits")]
+ColumnName = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class DefinedFile(Strict):
+    filename: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")]
+    sha256: Sha256
+    skip_lines: Annotated[int, Field(ge=0, le=1000)] = 1  # the header line
+
+
+class DatasetDefinition(Strict):
+    """A registered dataset as a job reads it (``dataset_registration.py`` checks it): its files by checksum, its
+    columns and their kinds. A job's spec carries it, so the spec alone says what data the job read."""
+
+    name: Name
+    title: str = Field(max_length=200)
+    columns: list[ColumnName] = Field(min_length=2, max_length=10_000)
+    target: ColumnName
+    numeric: list[ColumnName] = Field(default_factory=list, max_length=10_000)
+    files: dict[Literal["data", "train", "test"], DefinedFile]
+    sep: str = Field(",", min_length=1, max_length=1)
+    missing: str = Field("?", max_length=16)
+    citation: str = Field(min_length=1, max_length=500)
+    rows: Count
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetDefinition:
+        if set(self.files) not in ({"data"}, {"train", "test"}):
+            raise ValueError("files: give 'data', or 'train' and 'test'")
+        if self.target not in self.columns:
+            raise ValueError(f"target: {quote(self.target)} is not a column")
+        unknown = [c for c in self.numeric if c not in self.columns or c == self.target]
+        if unknown:
+            raise ValueError(f"numeric: {quote(unknown)} are not feature columns")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError("columns: a column name appears twice")
+        return self
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the files' checksums and the definition (columns, kinds, parsing): a changed definition of the
+        same file is other data, and starts a new series."""
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"title", "citation"}), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def info(self) -> DatasetInfo:
+        """The facts loading needs, with the files in the cache's folder for this definition."""
+        return DatasetInfo(
+            name=self.name,
+            title=self.title,
+            columns=tuple(self.columns),
+            target=self.target,
+            numeric=tuple(self.numeric),
+            files={role: DataFile(f.filename, "", f.sha256, f.skip_lines) for role, f in self.files.items()},
+            folder=f"registered/{self.name}-{self.checksum[:16]}",
+            sep=self.sep,
+            missing=self.missing,
+            citation=self.citation,
+            rows=self.rows,
+        )
+
+
 class JobSpec(Strict):
     """One benchmark job: one model on one dataset with one seed."""
 
-    spec_version: Literal[1, 2, 3] = 3
+    spec_version: Literal[1, 2, 3, 4] = 4
     job_id: Name | None = Field(None, description="stable name of the job; default model-dataset-sSEED")
     run: Name | None = Field(None, description="the key of the run folder the job belongs to (set by planning)")
     model: Model
@@ -157,6 +219,9 @@ class JobSpec(Strict):
         description="the image's library stack: the locked pins, or the newest releases "
         "of the direct requirements (the canary)",
     )
+    dataset_definition: DatasetDefinition | None = Field(
+        None, description="a registered dataset's definition (set by planning); none for the built-in datasets"
+    )
 
     @field_validator("classifiers")
     @classmethod
@@ -165,12 +230,19 @@ class JobSpec(Strict):
             raise ValueError("lists a classifier twice")
         return value
 
-    @field_validator("dataset")
-    @classmethod
-    def _known_dataset(cls, value: str) -> str:
-        if value not in REGISTRY:
-            raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(REGISTRY))}")
-        return value
+    @model_validator(mode="after")
+    def _known_dataset(self) -> JobSpec:
+        if self.dataset_definition is not None:
+            if self.dataset_definition.name != self.dataset:
+                raise ValueError(f"dataset_definition: defines {self.dataset_definition.name!r}, not {self.dataset!r}")
+            if self.dataset in REGISTRY:
+                raise ValueError(f"dataset_definition: {self.dataset!r} is a built-in dataset")
+        elif self.dataset not in REGISTRY:
+            raise ValueError(
+                f"dataset: unknown dataset {self.dataset!r} (a registered one comes with its dataset_definition); "
+                f"built in: {', '.join(sorted(REGISTRY))}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _numeric_columns_only_for_mixed_input(self) -> JobSpec:

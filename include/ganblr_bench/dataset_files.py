@@ -64,7 +64,7 @@ def _mirror_candidates(info: DatasetInfo, f: DataFile, mirror: Path) -> list[Pat
     return [mirror / info.folder / f.filename, mirror / f.filename]
 
 
-def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, origin: str) -> VerifiedFile:
+def enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, origin: str) -> VerifiedFile:
     actual = sha256_of(source)
     if actual != f.sha256:
         raise DatasetError(
@@ -78,7 +78,7 @@ def _enter_cache(info: DatasetInfo, f: DataFile, source: Path, target: Path, ori
     return VerifiedFile(target, actual)
 
 
-def _download(url: str, dest: Path) -> None:
+def download(url: str, dest: Path) -> None:
     with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
         shutil.copyfileobj(response, out)
 
@@ -98,7 +98,12 @@ def fetch_file(
     if mirror is not None:
         for candidate in _mirror_candidates(info, f, mirror):
             if candidate.exists():
-                return _enter_cache(info, f, candidate, cached, f"mirror {candidate}")
+                return enter_cache(info, f, candidate, cached, f"mirror {candidate}")
+    if not f.url:  # a registered dataset's file: planning's fetch step puts it in the cache
+        raise DatasetError(
+            f"dataset {info.name}: {f.filename} is not in the cache ({cache / info.folder}); "
+            f"'ganblr-bench data fetch {info.name}' puts it there"
+        )
     if offline:
         raise DatasetError(
             f"dataset {info.name}: {f.filename} is not in the cache ({cache}) nor the mirror "
@@ -108,18 +113,19 @@ def fetch_file(
     with tempfile.TemporaryDirectory() as tmp:
         part = Path(tmp) / f.filename
         try:
-            _download(f.url, part)
+            download(f.url, part)
         except (urllib.error.URLError, OSError) as err:
             raise DatasetError(
                 f"dataset {info.name}: cannot download {f.url} ({getattr(err, 'reason', err)}); "
                 f"put {f.filename} in a mirror folder and set {settings.MIRROR.name}"
             ) from None
-        return _enter_cache(info, f, part, cached, f.url)
+        return enter_cache(info, f, part, cached, f.url)
 
 
-def fetch(name: str, **kwargs: Any) -> DatasetFiles:
-    """A dataset by name: its facts and all its files, verified (packaged sets need no fetching)."""
-    info = info_for(name)
+def fetch(name: str, info: DatasetInfo | None = None, **kwargs: Any) -> DatasetFiles:
+    """A dataset by name (or a registered one by its facts): its facts and all its files, verified (packaged sets
+    need no fetching)."""
+    info = info or info_for(name)
     if info.package:
         return DatasetFiles(info, {role: _package_file(info, f) for role, f in info.files.items()})
     return DatasetFiles(info, {role: fetch_file(info, f, **kwargs) for role, f in info.files.items()})

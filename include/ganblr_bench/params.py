@@ -5,19 +5,28 @@ from ``RunParams`` (``param_schemas``), so the form, the REST API and the pipeli
 The model knobs (``contract.Knobs``) and the per-job limits (``JobLimits``) are declared once: the run
 parameters inherit them, and ``ModelOverride`` is made from them (each field optional), so a new knob is one
 line. Overrides are resolved in one place, ``RunParams.for_model``.
+
+A preset (``presets/NAME.json``: a description and some run parameters) names a run people ask for often;
+``parse_params`` applies it under the parameters given. The form sends every parameter, so "given" means given
+with a value other than its default: a preset's value stands unless the trigger changes it.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from pydantic import Field, create_model, field_validator, model_validator
 
+from ganblr_bench import dataset_registration
 from ganblr_bench.contract import (
     CLASSIFIERS,
     Classifier,
     Cores,
+    DatasetDefinition,
     DiscretiseBins,
     JobSpec,
     Knobs,
@@ -32,10 +41,12 @@ from ganblr_bench.contract import (
     parse,
 )
 from ganblr_bench.dataset_catalog import REGISTRY
+from ganblr_bench.errors import BenchError, ContractError, quote
 from ganblr_bench.generator_catalog import MODELS, REFERENCES, UNDER_TEST
 from ganblr_bench.states import Stack
 
 MAX_JOBS = 200  # one trigger that expands past this is refused: split it, or a typo ran for days
+DEFAULT_PRESET = "nightly"  # what the schedule runs, and a trigger that names no preset
 
 
 class JobLimits(Strict):
@@ -63,9 +74,47 @@ def _all_optional(name: str, *bases: type[Strict]) -> type[Strict]:
 ModelOverride = _all_optional("ModelOverride", Knobs, JobLimits)
 
 
+class Preset(Strict):
+    """A named set of run parameters (``presets/NAME.json``)."""
+
+    description: str = Field(min_length=1, max_length=500)
+    params: dict[str, Any]
+
+
+@cache
+def presets() -> dict[str, Preset]:
+    """The presets shipped in the package (``presets/``), by name."""
+    return load_presets(resources.files("ganblr_bench").joinpath("presets"))
+
+
+def load_presets(folder: Traversable) -> dict[str, Preset]:
+    """Every ``NAME.json`` in ``folder``, checked as a preset whose parameters are valid run parameters."""
+    found: dict[str, Preset] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json"):
+            continue
+        source = f"preset {entry.name}"
+        try:
+            data = json.loads(entry.read_text())
+        except ValueError as err:
+            raise ContractError(f"{source}: not JSON ({err})") from None
+        preset: Preset = parse(Preset, data, source, strict=True)
+        if "preset" in preset.params:
+            raise ContractError(f"{source}: params: a preset cannot name another preset")
+        parse(RunParams, preset.params, f"{source}: params", strict=True)
+        found[entry.name.removesuffix(".json")] = preset
+    return found
+
+
 class RunParams(Knobs, JobLimits):
     """What one run benchmarks: models x datasets x seeds (x stacks), and how."""
 
+    preset: str = Field(
+        DEFAULT_PRESET,
+        max_length=64,
+        description="named run parameters (presets/NAME.json, listed by 'ganblr-bench presets'); the other "
+        "parameters change them where they differ from their defaults",
+    )
     models: list[Model] = Field(
         default_factory=lambda: list(UNDER_TEST),
         min_length=1,
@@ -79,8 +128,7 @@ class RunParams(Knobs, JobLimits):
     datasets: list[str] = Field(
         default_factory=lambda: ["car", "adult"],
         min_length=1,
-        description="dataset names",
-        json_schema_extra={"items": {"type": "string", "enum": list[Any](sorted(REGISTRY))}},
+        description="dataset names: the built-in ones and those registered in GANBLR_BENCH_DATASETS",
     )
     seeds: list[Seed] = Field(
         default_factory=lambda: [0, 1, 2], min_length=1, max_length=100, description="one job per seed"
@@ -107,9 +155,20 @@ class RunParams(Knobs, JobLimits):
     @field_validator("datasets")
     @classmethod
     def _known_datasets(cls, value: list[str]) -> list[str]:
-        unknown = [d for d in value if d not in REGISTRY]
+        try:
+            known = set(REGISTRY) | set(dataset_registration.names())
+        except BenchError as err:  # the registrations' folder is unreadable: say so here, naming it
+            raise ValueError(str(err)) from None
+        unknown = [d for d in value if d not in known]
         if unknown:
-            raise ValueError(f"unknown dataset(s) {unknown}; known: {', '.join(sorted(REGISTRY))}")
+            raise ValueError(dataset_registration.unknown(unknown[0]))
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        if value not in presets():
+            raise ValueError(f"unknown preset {quote(value)}; known: {', '.join(presets())}")
         return value
 
     @field_validator("models", "datasets", "seeds", "classifiers", "stacks")
@@ -142,8 +201,10 @@ class RunParams(Knobs, JobLimits):
         names = ModelSettings.model_fields
         return ModelSettings(**({n: getattr(self, n) for n in names} | changes))
 
-    def specs(self, run: str | None = None) -> list[JobSpec]:
-        """One job spec per model (the references last) x dataset x seed x stack, in that order."""
+    def specs(self, run: str | None = None, definitions: dict[str, DatasetDefinition] | None = None) -> list[JobSpec]:
+        """One job spec per model (the references last) x dataset x seed x stack, in that order; ``definitions``:
+        the registered datasets' (``dataset_registration.definitions``)."""
+        definitions = definitions or {}
         specs = []
         for model in self.all_models:
             chosen = self.for_model(model)
@@ -163,6 +224,7 @@ class RunParams(Knobs, JobLimits):
                     cores=chosen.cores_per_job,
                     memory_limit=chosen.memory_limit,
                     stack=stack,
+                    dataset_definition=definitions.get(dataset),
                 )
                 for dataset in self.datasets
                 for seed in self.seeds
@@ -172,13 +234,26 @@ class RunParams(Knobs, JobLimits):
 
 
 def parse_params(data: dict[str, Any], source: str = "run parameters") -> RunParams:
-    params: RunParams = parse(RunParams, data, source, strict=True)
+    """The run parameters: ``data`` over its preset (default ``nightly``), validated."""
+    params: RunParams = parse(RunParams, with_preset(data, source), source, strict=True)
     return params
+
+
+def with_preset(data: Any, source: str = "run parameters") -> Any:
+    """``data`` over its preset's parameters: a parameter of ``data`` counts where it differs from its default."""
+    if not isinstance(data, dict):
+        return data  # parse names the problem
+    name = data.get("preset", DEFAULT_PRESET)
+    if not isinstance(name, str) or name not in presets():
+        raise ContractError(f"{source}: preset: unknown preset {quote(name)}; known: {', '.join(presets())}")
+    defaults = RunParams().model_dump(mode="json")
+    given = {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
+    return presets()[name].params | given | {"preset": name}
 
 
 # How the trigger form groups the parameters (Airflow's Param ``section``), in the order a person fills them in.
 SECTIONS = {
-    "What to run": ("models", "references", "datasets", "seeds", "stacks"),
+    "What to run": ("preset", "models", "references", "datasets", "seeds", "stacks"),
     "Model settings": ("epochs", "k", "batch_size", "warmup_epochs", "model_overrides"),
     "Data and evaluation": ("row_limit", "synthetic_rows", "discretise_bins", "classifiers"),
     "Resources and limits": ("cores_per_job", "memory_limit", "job_timeout_s", "force_rebuild"),
@@ -201,6 +276,11 @@ def param_schemas() -> dict[str, tuple[Any, dict[str, Any]]]:
             prop.update(concrete)
             prop["type"] = [concrete["type"], "null"]
         prop.setdefault("description", "")
+        if name == "datasets":  # the built-in datasets and those registered when the DAG is parsed
+            prop["items"] = {"type": "string", "enum": sorted(REGISTRY) + dataset_registration.names()}
+        if name == "preset":  # the form offers the shipped presets, each shown with what it runs
+            prop["enum"] = list(presets())
+            prop["values_display"] = {n: f"{n}: {p.description}" for n, p in presets().items()}
         prop["section"] = next(section for section, names in SECTIONS.items() if name in names)
         out[name] = (defaults[name], prop)
     return out

@@ -227,6 +227,13 @@ HOST_CACHE = Variable(
 MIRROR = Variable(
     "GANBLR_BENCH_DATA_MIRROR", "", "a local folder of the UCI files, used before the URL", optional(folder), "none"
 )
+DATASETS = Variable(
+    "GANBLR_BENCH_DATASETS",
+    "",
+    "a folder of dataset registrations (NAME.json, docs/datasets.md): engineers' own datasets",
+    optional(folder),
+    "none",
+)
 OFFLINE = Variable("GANBLR_BENCH_OFFLINE", "", "1: never download a dataset (the cache and mirror only)", flag, "off")
 BUILD_CONTEXT = Variable(
     "GANBLR_BENCH_BUILD_CONTEXT", "", "folder holding the Dockerfile", optional(folder), "the repository"

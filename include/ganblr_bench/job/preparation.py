@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganblr_bench.contract import DatasetDefinition
 from ganblr_bench.dataset_catalog import DataFile, DatasetInfo
 from ganblr_bench.dataset_files import DatasetFiles, fetch
 from ganblr_bench.errors import DatasetError
@@ -60,6 +61,7 @@ def _parse(info: DatasetInfo, f: DataFile, path: Path) -> pd.DataFrame:
 
 
 def load(name: str, **kwargs: Any) -> RawData:
+    """A dataset's rows as parsed: a built-in one by name, a registered one by its facts (``info=``)."""
     source = fetch(name, **kwargs)
     info = source.info
     return RawData(source, {role: _parse(info, info.files[role], f.path) for role, f in source.files.items()})
@@ -152,9 +154,11 @@ def prepare(
     test_fraction: float = 0.2,
     discretise_bins: int = 5,
     numeric_columns: list[str] | None = None,
+    definition: DatasetDefinition | None = None,
     **fetch_kwargs: Any,
 ) -> Prepared:
-    raw = load(name, **fetch_kwargs)
+    """``definition``: a registered dataset's (its files are in the cache under its checksum)."""
+    raw = load(name, info=definition.info() if definition else None, **fetch_kwargs)
     info = raw.info
     rng = np.random.default_rng(seed)
     dropped = 0
@@ -203,7 +207,7 @@ def prepare(
         test_y=test[info.target].reset_index(drop=True),
         numeric_columns=numeric,
         files=raw.source.sha256_by_name,
-        checksum=raw.source.checksum,
+        checksum=definition.checksum if definition else raw.source.checksum,
         rows_dropped=dropped,
         bins=edges,
     )

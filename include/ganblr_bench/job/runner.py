@@ -126,6 +126,7 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: usage.Phase
             test_fraction=spec.test_fraction,
             discretise_bins=spec.discretise_bins,
             numeric_columns=spec.params.numeric_columns,
+            definition=spec.dataset_definition,
         )
         generators.seed_everything(spec.seed, tensorflow=generator_catalog.get(spec.model).tensorflow)
         generator = generators.build(

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from ganblr_bench import dataset_files, layout
+from ganblr_bench import dataset_registration, layout
 from ganblr_bench.contract import ImageFacts, JobSpec, RunInfo, RunPlan
 from ganblr_bench.errors import ImageError
 from ganblr_bench.run import containers, image, plan, postmortem, queue
@@ -156,7 +156,7 @@ def fetch_datasets(run: RunPlan, conf: Settings) -> list[str]:
     dataset ships inside a package: the containers mount it all the same)."""
     conf.cache.mkdir(parents=True, exist_ok=True)
     for name in run.datasets:
-        dataset_files.fill_cache(name, cache=conf.cache)
+        dataset_registration.fill_cache(name, cache=conf.cache)
     return run.datasets
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ganblr_bench import __version__, layout
+from ganblr_bench import __version__, dataset_registration, layout
 from ganblr_bench.contract import HostFacts, JobSpec, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ContractError
 from ganblr_bench.params import parse_params
@@ -56,7 +56,8 @@ def plan_run(
             "machine's locked environment)"
         )
     key = layout.run_key(run_id)
-    specs = run_params.specs(run=key)
+    # A registered dataset is checked against its files now (an error names it before anything is written).
+    specs = run_params.specs(run=key, definitions=dataset_registration.definitions(list(run_params.datasets)))
     folder = Path(results_root) / key
     folder.mkdir(parents=True, exist_ok=True)
     layout.trtr_cache(results_root).mkdir(exist_ok=True)  # jobs' containers mount it: it must exist

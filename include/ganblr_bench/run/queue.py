@@ -46,7 +46,8 @@ class Expected:
 def default_seconds(spec: JobSpec) -> float:
     """A new series' expected seconds: its model's rough cost for the training rows and epochs it will have."""
     cost = generator_catalog.get(spec.model).cost
-    rows = dataset_catalog.get(spec.dataset).rows or 1000
+    facts = spec.dataset_definition.info() if spec.dataset_definition else dataset_catalog.get(spec.dataset)
+    rows = facts.rows or 1000
     if spec.row_limit:
         rows = min(rows, spec.row_limit)
     train_krows = rows * (1 - spec.test_fraction) / 1000
