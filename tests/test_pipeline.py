@@ -354,6 +354,75 @@ def test_the_canary_runs_every_job_on_the_latest_stack_too_and_the_report_compar
     print(f"\ncanary: {[(r[0], r[2], r[4]) for r in rows]}")
 
 
+def _ran(stack, conf: dict) -> dict:
+    """Trigger a run with ``conf`` and wait for it: it must succeed. The run, as the REST API gives it."""
+    code, run = stack.trigger(conf)
+    assert code == 200, run
+    finished = stack.wait_run(run["dag_run_id"])
+    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
+    assert finished["state"] == "success", tis
+    return run
+
+
+def _job_rows(stack, columns: str, run_id: str, order: str = "job") -> list[tuple]:
+    with psycopg.connect(stack.metrics) as conn:
+        return conn.execute(
+            f"SELECT {columns} FROM analytics.job_results WHERE run_id = %s ORDER BY {order}", (run_id,)
+        ).fetchall()
+
+
+def _patched_ganblr(folder: Path) -> Path:
+    """A source folder of ganblr 0.1.3 as installed here, patched the way an engineer might: its sample draws the
+    class column at random (the features' link to the class is gone), version 0.1.3+patched."""
+    import shutil
+    from importlib import metadata, util
+
+    source = Path(util.find_spec("ganblr").origin).parent
+    shutil.copytree(source, folder / "ganblr", ignore=shutil.ignore_patterns("__pycache__"))
+    model = folder / "ganblr" / "models" / "ganblr.py"
+    line = "origin_y = self._label_encoder.inverse_transform(ordinal_data[:,-1]).reshape(-1,1)"
+    assert line in model.read_text()
+    model.write_text(
+        model.read_text().replace(line, line.replace("ordinal_data[:,-1]", "np.random.permutation(ordinal_data[:,-1])"))
+    )
+    assert metadata.version("ganblr") == "0.1.3"
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "ganblr"\nversion = "0.1.3+patched"\n\n[tool.setuptools.packages.find]\ninclude = ["ganblr*"]\n'
+    )
+    return folder
+
+
+def test_a_candidate_build_of_ganblr_runs_beside_the_locked_one_and_its_change_is_found(stack, tmp_path):
+    """The candidate image (the locked one with a patched ganblr) is built for real on the locked image; every job
+    runs on both stacks; compare --stack candidate and the report find what the patch did, beyond the seeds' noise."""
+    source = _patched_ganblr(tmp_path / "ganblr-src")
+    conf = {"models": ["ganblr"], "datasets": ["car"], "seeds": [0, 1], "epochs": 1, "references": False}
+    run = _ran(stack, conf | {"classifiers": ["lr"], "candidate": str(source)})
+    rows = _job_rows(stack, "job, stack, status, versions->>'ganblr', job_image", run["dag_run_id"], "stack DESC, job")
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("ganblr-car-s0", "locked", "ok", "0.1.3"),
+        ("ganblr-car-s1", "locked", "ok", "0.1.3"),
+        ("ganblr-car-s0-candidate", "candidate", "ok", "0.1.3+patched"),
+        ("ganblr-car-s1-candidate", "candidate", "ok", "0.1.3+patched"),
+    ]
+    assert rows[2][4].startswith("ganblr-bench:candidate-") and rows[0][4].startswith("ganblr-bench:inputs-")
+    env = {"GANBLR_BENCH_DSN": stack.metrics}
+    out = cli(["compare", run["dag_run_id"], "--stack", "candidate", "--format", "json"], **env)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert found["a"]["stack"] == "locked" and found["b"]["stack"] == "candidate"
+    assert {"kind": "package", "name": "ganblr", "a": "0.1.3", "b": "0.1.3+patched", "note": ""} in found[
+        "what_changed"
+    ]
+    worse = {f["metric"] for f in found["figures"] if f["movement"] == "worse" and f["noise_from"] == "seeds"}
+    assert worse & {"tstr_accuracy", "tstr_macro_f1", "tstr_roc_auc", "column_pair_trends"}, found["figures"]
+    page = (stack.reports / layout.run_key(run["dag_run_id"]) / "report.md").read_text()
+    assert "## Locked vs candidate stack" in page and f"candidate: {source}" in page
+    assert "ganblr: 0.1.3 → 0.1.3+patched" in page and "beyond noise" in page
+    print(f"\ncandidate: worse beyond noise on {sorted(worse)}")
+
+
 def test_a_registered_csv_runs_through_the_dag_like_a_built_in_dataset(stack, monkeypatch):
     """An engineer's own table (a CSV made by the test, registered by a file): offered, checked, cached, mounted
     read-only into both models' containers, recorded with its definition's checksum, reported."""
@@ -362,17 +431,8 @@ def test_a_registered_csv_runs_through_the_dag_like_a_built_in_dataset(stack, mo
     monkeypatch.setenv(settings.DATASETS.name, str(stack.datasets))
     definition = dataset_registration.check(dataset_registration.registered()["mytable"])
     conf = {"models": ["ganblr", "ganblr++"], "datasets": ["mytable"], "seeds": [0], "epochs": 1, "references": False}
-    code, run = stack.trigger(conf | {"classifiers": ["lr", "rf"]})
-    assert code == 200, run
-    finished = stack.wait_run(run["dag_run_id"])
-    tis = {t["task_id"]: t["state"] for t in stack.task_instances(run["dag_run_id"])}
-    assert finished["state"] == "success", tis
-    with psycopg.connect(stack.metrics) as conn:
-        rows = conn.execute(
-            "SELECT job, status, dataset, dataset_checksum, train_rows + test_rows FROM analytics.job_results "
-            "WHERE run_id = %s ORDER BY job",
-            (run["dag_run_id"],),
-        ).fetchall()
+    run = _ran(stack, conf | {"classifiers": ["lr", "rf"]})
+    rows = _job_rows(stack, "job, status, dataset, dataset_checksum, train_rows + test_rows", run["dag_run_id"])
     assert rows == [
         ("ganblr-mytable-s0", "ok", "mytable", definition.checksum, 120),
         ("ganblrpp-mytable-s0", "ok", "mytable", definition.checksum, 120),

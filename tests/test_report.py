@@ -326,7 +326,12 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
     assert report.version_changes(built) == [("numpy", built.versions["locked"]["numpy"], "9.9.9")]
     md = rendered.document.markdown(rendered.sections(built, with_plots=False))[0]
     assert "## Locked vs latest stack" in md and "| figure | GANBLR locked | GANBLR latest | GANBLR change |" in md
-    assert re.search(r"- GANBLR's execution \(fit \+ sample\) moved \+[0-9.]+ % on the latest stack .*numpy", md)
+    # Two seeds a side: the doubled fit is judged by their noise, as two runs would be.
+    assert re.search(
+        r"- GANBLR's execution \(fit \+ sample\) got worse, beyond noise: \+[0-9.]+ % on the latest stack .*numpy", md
+    )
+    execution = next(c for c in built.against["latest"].changes if c.model == "ganblr" and c.metric == "execution_s")
+    assert execution.noise == "seeds" and execution.movement == "worse" and execution.b.n == 2
     assert "- GANBLR++ broke on the latest stack (numpy" in md and "has no attribute 'NaN'" in md
 
 

@@ -44,9 +44,10 @@ def test_an_upgrade_keeps_every_row_continues_every_series_and_the_detector_judg
     assert before["bench.runs"] == 6 and before["bench.job_results"] == 49 and before["bench.scores"] > 0
 
     upgraded = cli(["db", "upgrade"], GANBLR_BENCH_DSN=old_warehouse)
-    assert upgraded.returncode == 0 and "applied 0007_series.sql, 0008_marginals.sql" in upgraded.stdout, (
-        upgraded.stderr
-    )
+    assert (
+        upgraded.returncode == 0
+        and "applied 0007_series.sql, 0008_marginals.sql, 0009_candidate.sql" in upgraded.stdout
+    ), upgraded.stderr
     assert counts(old_warehouse) == before  # every row kept
 
     with psycopg.connect(old_warehouse) as conn:

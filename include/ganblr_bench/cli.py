@@ -19,6 +19,7 @@ from typing import Any
 from ganblr_bench import __version__, settings
 from ganblr_bench.errors import BenchError, ContractError, ExitCode, NotFound, SettingsError, Spooled
 from ganblr_bench.present import formats
+from ganblr_bench.states import Stack
 
 RUN_HELP = "a run: its id, a unique prefix of it, its folder name, latest or previous"
 
@@ -347,11 +348,19 @@ def _compare(args: argparse.Namespace) -> int:
 
     thresholds = settings.THRESHOLDS.get()
     with _reader() as conn:
-        b = runs.resolve(conn, args.run_b or "latest")
-        a = runs.resolve(conn, args.run_a) if args.run_a else runs.previous_comparable(conn, b)
-        if a is None:
-            raise NotFound(f"no earlier run shares a job configuration with {b}: name the run to compare it with")
-        found = compare.compare(conn, a, b, repo=Path.cwd(), thresholds=thresholds)
+        if args.stack:
+            if args.run_a and args.run_b:
+                raise ContractError("compare --stack: name one run (its locked jobs against its other stack's)")
+            run = runs.resolve(conn, args.run_a or args.run_b or "latest")
+            found = compare.compare_stacks(conn, run, Stack(args.stack), thresholds=thresholds)
+            if not any(c.b.n for c in found.changes):
+                raise NotFound(f"run {run} has no {args.stack} jobs: trigger it with the {args.stack} stack")
+        else:
+            b = runs.resolve(conn, args.run_b or "latest")
+            a = runs.resolve(conn, args.run_a) if args.run_a else runs.previous_comparable(conn, b)
+            if a is None:
+                raise NotFound(f"no earlier run shares a job configuration with {b}: name the run to compare it with")
+            found = compare.compare(conn, a, b, repo=Path.cwd(), thresholds=thresholds)
     only = not args.all
     if args.format == "json":
         print(formats.to_json(comparison.as_json(found, only)))
@@ -362,9 +371,15 @@ def _compare(args: argparse.Namespace) -> int:
     elif args.format == "md":
         print(comparison.markdown(found, only, args.sort))
     else:
-        print(f"A: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind})")
-        print(f"B: {found.b.run_id} ({found.b.started_at:%Y-%m-%d %H:%M}, {found.b.kind})")
-        print("\nwhat changed from A to B:" if found.changed else "\nwhat changed from A to B: nothing recorded")
+        a, b = found.side("A"), found.side("B")
+        if found.stacks:
+            print(f"run: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind}): {a} against {b}")
+        else:
+            print(f"A: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind})")
+            print(f"B: {found.b.run_id} ({found.b.started_at:%Y-%m-%d %H:%M}, {found.b.kind})")
+        print(
+            f"\nwhat changed from {a} to {b}:" if found.changed else f"\nwhat changed from {a} to {b}: nothing recorded"
+        )
         for change in found.changed:
             print(f"  {change.line()}")
         print(f"\n{comparison.headline(found)}")
@@ -585,6 +600,11 @@ def parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 when a watched figure got worse beyond noise"
+    )
+    cmp.add_argument(
+        "--stack",
+        choices=[str(s) for s in Stack if s != Stack.LOCKED],
+        help="one run's locked jobs against its jobs on this stack (a candidate build, or the canary)",
     )
     _format(cmp, ("html",))
 

@@ -515,6 +515,7 @@ class RunPlan(Strict):
     datasets: list[str]
     stacks: list[Stack]
     force_rebuild: bool = False
+    candidate: str | None = Field(None, description="the candidate build of ganblr, as the run parameter names it")
 
     def of_model(self, model: str) -> list[PlannedJob]:
         return [j for j in self.jobs if j.model == model]

@@ -147,6 +147,12 @@ class RunParams(Knobs, JobLimits):
         description="library stacks: locked (the hash-locked pins, default), latest (the newest releases of the "
         "direct requirements: the canary), or both",
     )
+    candidate: str | None = Field(
+        None,
+        max_length=4096,
+        description="a build of ganblr to benchmark against the locked one, each job on both: a wheel file, a "
+        "source folder (paths the scheduler sees) or a version (0.1.2, ganblr==0.1.2); adds the candidate stack",
+    )
     force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
     model_overrides: dict[Model, ModelOverride] = Field(  # type: ignore[valid-type]
         default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}'
@@ -170,6 +176,23 @@ class RunParams(Knobs, JobLimits):
         if value not in presets():
             raise ValueError(f"unknown preset {quote(value)}; known: {', '.join(presets())}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _candidate_adds_its_stack(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("candidate") is not None:
+            stacks = data.get("stacks") or [Stack.LOCKED.value]
+            if isinstance(stacks, list) and Stack.CANDIDATE.value not in stacks:
+                data = data | {"stacks": [*stacks, Stack.CANDIDATE.value]}
+        return data
+
+    @model_validator(mode="after")
+    def _candidate_stack_needs_a_candidate(self) -> RunParams:
+        if Stack.CANDIDATE in self.stacks and self.candidate is None:
+            raise ValueError("stacks: 'candidate' needs the candidate parameter (the build of ganblr to run)")
+        if Stack.CANDIDATE in self.stacks and Stack.LOCKED not in self.stacks:
+            raise ValueError("stacks: a candidate is compared with the locked stack: keep 'locked'")
+        return self
 
     @field_validator("models", "datasets", "seeds", "classifiers", "stacks")
     @classmethod
@@ -257,6 +280,7 @@ SECTIONS = {
     "Model settings": ("epochs", "k", "batch_size", "warmup_epochs", "model_overrides"),
     "Data and evaluation": ("row_limit", "synthetic_rows", "discretise_bins", "classifiers"),
     "Resources and limits": ("cores_per_job", "memory_limit", "job_timeout_s", "force_rebuild"),
+    "Your own build": ("candidate",),
 }
 
 

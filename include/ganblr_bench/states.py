@@ -24,6 +24,7 @@ class Stack(StrEnum):
 
     LOCKED = "locked"  # the hash-locked pins
     LATEST = "latest"  # the newest releases of the direct requirements: the canary
+    CANDIDATE = "candidate"  # the locked stack with an engineer's build of ganblr in place of the locked one
 
 
 class Backend(StrEnum):

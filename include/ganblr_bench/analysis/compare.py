@@ -122,6 +122,12 @@ class Comparison:
     b: RunFacts
     changes: list[Change]
     changed: list[InputChange] = field(default_factory=list)
+    # Two stacks of one run (a and b are that run): the locked jobs are A, the other stack's B.
+    stacks: tuple[Stack, Stack] | None = None
+
+    def side(self, which: str) -> str:
+        """How a side is named: 'A' or 'B', or for two stacks of one run the stack."""
+        return which if self.stacks is None else str(self.stacks[0 if which == "A" else 1])
 
     @property
     def moved(self) -> list[Change]:
@@ -201,6 +207,36 @@ def compare(
             Change(dataset, model, Stack(stack), metric, Side.of(va), Side.of(vb), relative, movement, noise, band)
         )
     return Comparison(a, b, changes, what_changed(conn, a, b, repo))
+
+
+def compare_stacks(conn: Any, run_id: str, other: Stack, thresholds: Thresholds = trends.DEFAULTS) -> Comparison:
+    """The locked jobs of one run against its ``other`` stack's (a candidate build, or the canary): every figure,
+    judged by the noise rules of two runs (the seeds; else the locked series' history; else unknown)."""
+    run = facts(conn, run_id)
+    found = views.figures(conn, run_id)
+    spreads = history_spreads(conn, run_id, thresholds)
+    changes = []
+    for dataset, model, _, metric in sorted(
+        {k for k in found if k[2] == Stack.LOCKED and k[3] in figures.COMPARED},
+        key=lambda k: (k[0], generator_catalog.order(k[1]), figures.COMPARED.index(k[3])),
+    ):
+        va, vb = found[(dataset, model, Stack.LOCKED, metric)], found.get((dataset, model, other, metric), [])
+        relative, movement, noise, band = judge(metric, va, vb, spreads.get((dataset, model, Stack.LOCKED, metric)))
+        changes.append(Change(dataset, model, other, metric, Side.of(va), Side.of(vb), relative, movement, noise, band))
+    return Comparison(run, run, changes, _stack_versions(conn, run_id, other), (Stack.LOCKED, other))
+
+
+def _stack_versions(conn: Any, run_id: str, other: Stack) -> list[InputChange]:
+    """The package versions that differ between the locked jobs of a run and its ``other`` stack's."""
+    versions: dict[Stack, dict[str, str]] = {}
+    for row in views.rows(conn, _JOB_FACTS, (run_id,)):
+        versions.setdefault(Stack(row["stack"]), {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
+    locked, theirs = versions.get(Stack.LOCKED, {}), versions.get(other, {})
+    return [
+        InputChange("package", p, locked.get(p), theirs.get(p))
+        for p in sorted(locked.keys() | theirs.keys())
+        if locked.get(p) != theirs.get(p) and p != "ganblr-bench"
+    ]
 
 
 _JOB_FACTS = """

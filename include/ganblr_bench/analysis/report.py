@@ -127,6 +127,8 @@ class Report:
     starts: list[trends.SeriesStart] = field(default_factory=list)  # where this run starts a new series, and why
     # (dataset, model) -> its first ok seed's most distorted columns, real against synthetic
     marginals: dict[tuple[str, str], list[ColumnMarginal]] = field(default_factory=dict)
+    # every other stack of the run (the canary, a candidate) -> its jobs judged against the locked ones
+    against: dict[Stack, compare.Comparison] = field(default_factory=dict)
 
     @property
     def stack(self) -> Stack:
@@ -159,7 +161,12 @@ class Report:
 
     @property
     def canary(self) -> bool:
+        """The run has a stack beside the locked one (the canary, or a candidate build)."""
         return Stack.LOCKED in self.stacks and len(self.stacks) > 1
+
+    @property
+    def others(self) -> list[Stack]:
+        return [s for s in self.stacks if s != Stack.LOCKED] if self.canary else []
 
 
 # ---------------------------------------------------------------- building it from the warehouse
@@ -237,6 +244,7 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
         )
     }
     report.depth = _depth(conn, run_id, report.stack, thresholds)
+    report.against = {other: compare.compare_stacks(conn, run_id, other, thresholds) for other in report.others}
     report.starts = trends.series_starts(conn, run_id)
     report.previous = previous_comparable(conn, run_id)
     if report.previous:
@@ -315,21 +323,15 @@ def band(values: list[float], window: int, kind: Baseline) -> list[tuple[float, 
     return [trends.centre_and_spread(values[max(0, i - window) : i], kind) if i else None for i in range(len(values))]
 
 
-def version_changes(report: Report) -> list[tuple[str, str | None, str | None]]:
-    """(package, locked version, other stack's version) for every package that differs between the stacks."""
-    if not report.canary:
+def version_changes(report: Report, other: Stack | None = None) -> list[tuple[str, str | None, str | None]]:
+    """(package, locked version, the other stack's version) for every package that differs between the stacks."""
+    other = other or (report.others[0] if report.others else None)
+    if other is None:
         return []
     locked = report.versions.get(Stack.LOCKED, {})
-    other = report.versions.get(report.stacks[1], {})
+    theirs = report.versions.get(other, {})
     return [
-        (p, locked.get(p), other.get(p))
-        for p in sorted(set(locked) | set(other))
-        if locked.get(p) != other.get(p) and p != "ganblr-bench"
+        (p, locked.get(p), theirs.get(p))
+        for p in sorted(set(locked) | set(theirs))
+        if locked.get(p) != theirs.get(p) and p != "ganblr-bench"
     ]
-
-
-def stack_relative(report: Report, dataset: str, model: str, metric: str) -> float | None:
-    """How much a figure moved from the locked stack to the other, relative to the locked value."""
-    a = report.stat(dataset, model, metric, Stack.LOCKED).mean
-    b = report.stat(dataset, model, metric, report.stacks[1]).mean if report.canary else None
-    return (b - a) / abs(a) if a and b is not None else None

@@ -115,8 +115,8 @@ def _input_json(change: InputChange) -> dict[str, Any]:
 
 def as_json(found: Comparison, only_changed: bool = False) -> dict[str, Any]:
     return {
-        "a": _run_json(found.a),
-        "b": _run_json(found.b),
+        "a": _run_json(found.a) | ({"stack": str(found.stacks[0])} if found.stacks else {}),
+        "b": _run_json(found.b) | ({"stack": str(found.stacks[1])} if found.stacks else {}),
         "what_changed": [_input_json(c) for c in found.changed],
         "summary": [
             {"model": model, "better": better, "worse": worse, "changed": changed}
@@ -163,15 +163,25 @@ def blocks(found: Comparison, only_changed: bool = False, sort: str = "name", li
             else None
         )
     a, b = found.a, found.b
+    if found.stacks is not None:
+        head: list[Block] = [
+            Heading(f"The {found.side('A')} stack against the {found.side('B')} stack", 1),
+            _run_line("run", a, links),
+            Heading(f"What differs from {found.side('A')} to {found.side('B')}"),
+        ]
+    else:
+        head = [
+            Heading("Run A against run B", 1),
+            _run_line("A", a, links),
+            _run_line("B", b, links),
+            Heading("What changed from A to B"),
+        ]
     return [
-        Heading("Run A against run B", 1),
-        _run_line("A", a, links),
-        _run_line("B", b, links),
-        Heading("What changed from A to B"),
+        *head,
         Bullets([c.line() for c in found.changed] or ["nothing recorded changed"]),
         Banner(tone, headline(found), summary_lines(found)),
         Table(
-            ["dataset", "model", "figure", "A", "B", "change", "verdict"],
+            ["dataset", "model", "figure", found.side("A"), found.side("B"), "change", "verdict"],
             [list(r.values()) for r in rows],
             numeric=[False, False, False, True, True, True, False],
             tones=tones,

@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 from ganblr_bench import figures, generator_catalog, layout
 from ganblr_bench.analysis import report as analysis
+from ganblr_bench.analysis.compare import Comparison, Movement, Noise
 from ganblr_bench.analysis.report import Finding, Report
 from ganblr_bench.generator_catalog import FLOOR, UNDER_TEST, label
-from ganblr_bench.present import document, plots
+from ganblr_bench.present import comparison, document, plots
 from ganblr_bench.present.document import Banner, Block, Bullets, Code, Heading, Image, Link, Paragraph, Table, Tone
 from ganblr_bench.present.pages import page
 from ganblr_bench.states import RunKind, Stack, Status, Verdict
@@ -208,15 +209,25 @@ def _leaderboard(report: Report) -> list[Block]:
 
 
 def _canary(report: Report) -> list[Block]:
-    if not report.canary:
-        return []
-    other = report.stacks[1]
-    changes = analysis.version_changes(report)
+    """Per stack beside the locked one (the canary, a candidate build): what differs, and every figure judged
+    against the locked jobs of the same run by the noise rules of two runs."""
+    blocks: list[Block] = []
+    for other, found in report.against.items():
+        blocks += _stack_section(report, other, found)
+    return blocks
+
+
+def _stack_section(report: Report, other: Stack, found: Comparison) -> list[Block]:
+    changes = analysis.version_changes(report, other)
     blocks: list[Block] = [
         Heading(f"Locked vs {other} stack"),
-        Bullets([f"{p}: {a or '-'} → {b or '-'}" for p, a, b in changes] or ["no package version differs"]),
+        Bullets(
+            ([f"candidate: {report.run.params.get('candidate')}"] if other == Stack.CANDIDATE else [])
+            + ([f"{p}: {a or '-'} → {b or '-'}" for p, a, b in changes] or ["no package version differs"])
+        ),
     ]
     moved = ", ".join(f"{p} {a} → {b}" for p, a, b in changes) or "no package version differs"
+    judged = {(c.dataset, c.model, c.metric): c for c in found.changes}
     for dataset in report.datasets:
         lines = []
         for model in report.models:
@@ -232,29 +243,33 @@ def _canary(report: Report) -> list[Block]:
                 lines.append(f"{label(model)} broke on the {other} stack ({moved}): {'; '.join(errors)}")
                 continue
             for metric in analysis.SHOWN:
-                rel = analysis.stack_relative(report, dataset, model, metric.key)
-                if rel is not None and abs(rel) >= metric.min_relative_change:
-                    a = report.stat(dataset, model, metric.key, Stack.LOCKED).mean
-                    b = report.stat(dataset, model, metric.key, other).mean
-                    lines.append(
-                        f"{label(model)}'s {metric.label} moved {100 * rel:+.1f} % on the {other} stack "
-                        f"({metric.show(a)} → {metric.show(b)}), with {moved}."
-                    )
-        header = ["figure"] + [f"{label(m)} {h}" for m in report.models for h in ("locked", str(other), "change")]
+                c = judged.get((dataset, model, metric.key))
+                if c is None or c.relative is None or abs(c.relative) < metric.min_relative_change:
+                    continue
+                shown = f"{100 * c.relative:+.1f} % on the {other} stack ({metric.show(c.a.mean)} → {metric.show(c.b.mean)})"
+                if c.beyond_noise:
+                    verb = {Movement.WORSE: "got worse", Movement.BETTER: "got better"}.get(c.movement, "moved")
+                    lines.append(f"{label(model)}'s {metric.label} {verb}, beyond noise: {shown}, with {moved}.")
+                elif c.noise == Noise.UNKNOWN:
+                    lines.append(f"{label(model)}'s {metric.label} moved {shown}; noise unknown (one seed a side).")
+        header = ["figure"] + [
+            f"{label(m)} {h}" for m in report.models for h in ("locked", str(other), "change", "verdict")
+        ]
         rows: list[list[document.Cell]] = []
         for metric in analysis.SHOWN:
             row: list[document.Cell] = [metric.label]
             for model in report.models:
-                rel = analysis.stack_relative(report, dataset, model, metric.key)
+                c = judged.get((dataset, model, metric.key))
                 row += [
                     _stat_text(report.stat(dataset, model, metric.key, Stack.LOCKED), metric),
                     _stat_text(report.stat(dataset, model, metric.key, other), metric),
-                    "-" if rel is None else f"{100 * rel:+.1f} %",
+                    "-" if c is None or c.relative is None else f"{100 * c.relative:+.1f} %",
+                    "-" if c is None else comparison.verdict(c),
                 ]
             rows.append(row)
         blocks += [
             Heading(dataset, 3),
-            Bullets(lines or ["no figure moved by more than its minimum change"]),
+            Bullets(lines or [f"no figure moved beyond noise on the {other} stack"]),
             Table(header, rows),
         ]
     return blocks

@@ -92,35 +92,39 @@ def ensure(
     fingerprint = inputs_hash(context, build_args)
     ref = f"{REPOSITORY}:inputs-{fingerprint[:16]}"
     if not force:
-        existing = _image_id(client, ref)
+        existing = image_id(client, ref)
         if existing:
             return Built(ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), [])
+    seconds, lines = build(
+        client,
+        ref,
+        say,
+        path=str(context),
+        target=TARGET,
+        buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
+    )
+    digest = image_id(client, ref)
+    if not digest:
+        raise ImageError(f"docker build of {ref} reported success but the tag is missing")
+    return Built(ImageFacts(ref=ref, digest=digest, inputs_hash=fingerprint, build_s=seconds, cached=False), lines[-5:])
+
+
+def build(client: Any, ref: str, say: Callable[[str], None] | None, **options: Any) -> tuple[float, list[str]]:
+    """Build ``ref`` with the classic builder (host network: the engine may have no bridge), saying each step as
+    it starts; (seconds, the build's output lines). A failed build raises ImageError with the output's tail."""
     started = time.perf_counter()
     lines: list[str] = []
-    for chunk in client.build(
-        path=str(context),
-        tag=ref,
-        target=TARGET,
-        network_mode="host",
-        rm=True,
-        forcerm=True,
-        decode=True,
-        buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
-    ):
+    for chunk in client.build(tag=ref, network_mode="host", rm=True, forcerm=True, decode=True, **options):
         if "error" in chunk:
             raise ImageError(f"docker build of {ref} failed: {chunk['error'].strip()}\n" + "".join(lines[-20:]))
         if "stream" in chunk:
             lines.append(chunk["stream"])
             if say is not None and chunk["stream"].startswith("Step "):
                 say(f"build {time.perf_counter() - started:6.1f} s: {chunk['stream'].strip()[:160]}")
-    seconds = round(time.perf_counter() - started, 2)
-    digest = _image_id(client, ref)
-    if not digest:
-        raise ImageError(f"docker build of {ref} reported success but the tag is missing")
-    return Built(ImageFacts(ref=ref, digest=digest, inputs_hash=fingerprint, build_s=seconds, cached=False), lines[-5:])
+    return round(time.perf_counter() - started, 2), lines
 
 
-def _image_id(client: Any, ref: str) -> str | None:
+def image_id(client: Any, ref: str) -> str | None:
     try:
         return str(client.inspect_image(ref)["Id"])
     except Exception as err:  # docker.errors.ImageNotFound; other errors surface on build

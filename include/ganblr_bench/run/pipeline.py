@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from ganblr_bench import dataset_registration, layout
 from ganblr_bench.contract import ImageFacts, JobSpec, RunInfo, RunPlan
 from ganblr_bench.errors import ImageError
-from ganblr_bench.run import containers, image, plan, postmortem, queue
+from ganblr_bench.run import candidate, containers, image, plan, postmortem, queue
 from ganblr_bench.settings import Settings
 from ganblr_bench.states import Backend, RunKind, Stack, Status, Verdict
 
@@ -179,11 +179,18 @@ def build_images(
     built: dict[Stack, ImageFacts] = {}
     if conf.backend == Backend.DOCKER:
         assert client is not None
-        for stack in run.stacks:
+        for stack in sorted(run.stacks, key=lambda s: s != Stack.LOCKED):  # the candidate is built on the locked
             try:
-                facts = image.ensure(
-                    client(), conf.build_context, force=run.force_rebuild, build_args=image.stack_args(stack), say=say
-                ).facts
+                if stack == Stack.CANDIDATE:
+                    if Stack.LOCKED not in built or run.candidate is None:
+                        raise ImageError("the candidate is built on the locked image, which did not build")
+                    facts = candidate.ensure(
+                        client(), conf.build_context, built[Stack.LOCKED], run.candidate, run.force_rebuild, say
+                    ).facts
+                else:
+                    facts = image.ensure(
+                        client(), conf.build_context, run.force_rebuild, image.stack_args(stack), say
+                    ).facts
             except ImageError as err:
                 if stack == Stack.LOCKED:
                     raise

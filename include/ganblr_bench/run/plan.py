@@ -19,7 +19,7 @@ from ganblr_bench import __version__, dataset_registration, layout
 from ganblr_bench.contract import HostFacts, JobSpec, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ContractError
 from ganblr_bench.params import parse_params
-from ganblr_bench.run import queue
+from ganblr_bench.run import candidate, queue
 from ganblr_bench.states import Backend, RunKind, Stack
 
 
@@ -50,11 +50,14 @@ def plan_run(
     written.
     """
     run_params = parse_params(params)
-    if backend == Backend.PROCESS and Stack.LATEST in run_params.stacks:
+    built = [s for s in run_params.stacks if s != Stack.LOCKED]
+    if backend == Backend.PROCESS and built:
         raise ContractError(
-            "run parameters: stacks: 'latest' needs the docker backend (a process runs in this "
+            f"run parameters: stacks: {str(built[0])!r} needs the docker backend (a process runs in this "
             "machine's locked environment)"
         )
+    if run_params.candidate is not None:
+        candidate.Candidate.parse(run_params.candidate)  # a path that is not there fails here, before any job
     key = layout.run_key(run_id)
     # A registered dataset is checked against its files now (an error names it before anything is written).
     specs = run_params.specs(run=key, definitions=dataset_registration.definitions(list(run_params.datasets)))
@@ -103,4 +106,5 @@ def plan_run(
         datasets=list(run_params.datasets),
         stacks=list(run_params.stacks),
         force_rebuild=run_params.force_rebuild,
+        candidate=run_params.candidate,
     )
