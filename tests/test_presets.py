@@ -60,7 +60,7 @@ def test_an_unknown_preset_is_refused_naming_it_before_anything_is_written(tmp_p
         ('{"description": "x", "params": {"epoch": 3}}', "preset bad.json: params: epoch"),
         ('{"description": "x", "params": {"preset": "smoke"}}', "cannot name another preset"),
         ('{"params": {}}', "preset bad.json: description"),
-        ("{not json", "preset bad.json: not JSON"),
+        ("{not json", "preset bad.json: not valid JSON"),
     ],
 )
 def test_a_preset_file_that_is_wrong_names_the_file_and_the_field(tmp_path, text, words):

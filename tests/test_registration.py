@@ -100,7 +100,11 @@ def test_a_registration_that_is_not_json_or_names_a_dataset_twice_is_an_error_na
     with pytest.raises(ContractError, match="again.json: name: 'mytable' is registered in again.json: name it mytable"):
         dataset_registration.registered()
     (registrations / "again.json").write_text("{oops")
-    with pytest.raises(ContractError, match="dataset registration again.json: not JSON"):
+    with pytest.raises(ContractError, match="dataset registration again.json: not valid JSON"):
+        dataset_registration.registered()
+    (registrations / "again.json").unlink()
+    (registrations / "again.json").symlink_to(registrations / "mytable.json")  # a planted link is not followed
+    with pytest.raises(ContractError, match="again.json: is a link, not a file"):
         dataset_registration.registered()
 
 

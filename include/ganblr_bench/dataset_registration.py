@@ -17,7 +17,6 @@ overrule it. No pandas here: the scheduler checks registrations, and it has no m
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 import urllib.error
@@ -28,12 +27,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganblr_bench import dataset_files, settings
+from ganblr_bench import dataset_files, layout, settings
 from ganblr_bench.contract import ColumnName, DatasetDefinition, DefinedFile, Name, Sha256, Strict, parse
 from ganblr_bench.dataset_catalog import REGISTRY
 from ganblr_bench.dataset_files import DatasetFiles, download, sha256_of
 from ganblr_bench.errors import ContractError, DatasetError, quote
 
+MAX_REGISTRATION_BYTES = 64 << 10
 MIN_ROWS = 50  # fewer, and a seeded split leaves a test set too small to score
 MAX_BYTES = 2 << 30  # a registered file is copied into the cache and read whole by every job
 NUMERIC_DISTINCT = 10
@@ -83,12 +83,8 @@ def registered(where: Path | None = None) -> dict[str, Registered]:
     found: dict[str, Registered] = {}
     for path in sorted(where.glob(f"*{SUFFIX}")):
         source = f"dataset registration {path.name}"
-        if not path.is_file() or path.is_symlink():
-            raise DatasetError(f"{source}: not a regular file")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ContractError(f"{source}: not JSON ({err})") from None
+        # A registration is input like any run file: a regular file (no link, FIFO), small, strict JSON.
+        data = layout.loads(layout.read_bytes(path, limit=MAX_REGISTRATION_BYTES), source)
         entry = Registered(path, parse(Registration, data, source, strict=True))
         name = entry.registration.name
         if name in REGISTRY:

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import Field, create_model, field_validator, model_validator
 
-from ganblr_bench import dataset_registration
+from ganblr_bench import dataset_registration, layout
 from ganblr_bench.contract import (
     CLASSIFIERS,
     Classifier,
@@ -94,10 +94,7 @@ def load_presets(folder: Traversable) -> dict[str, Preset]:
         if not entry.name.endswith(".json"):
             continue
         source = f"preset {entry.name}"
-        try:
-            data = json.loads(entry.read_text())
-        except ValueError as err:
-            raise ContractError(f"{source}: not JSON ({err})") from None
+        data = layout.loads(entry.read_bytes(), source)
         preset: Preset = parse(Preset, data, source, strict=True)
         if "preset" in preset.params:
             raise ContractError(f"{source}: params: a preset cannot name another preset")
