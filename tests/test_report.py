@@ -323,7 +323,8 @@ def test_a_canary_run_says_which_version_changes_moved_which_figure_and_what_bro
     with psycopg.connect(warehouse) as conn:
         built = report.build(conn, "run-1")
     assert built.stacks == ["locked", "latest"]
-    assert report.version_changes(built) == [("numpy", built.versions["locked"]["numpy"], "9.9.9")]
+    changed = [(c.kind, c.name, c.a, c.b) for c in built.against["latest"].changed]
+    assert changed == [("package", "numpy", built.versions["locked"]["numpy"], "9.9.9")]
     md = rendered.document.markdown(rendered.sections(built, with_plots=False))[0]
     assert "## Locked vs latest stack" in md and "| figure | GANBLR locked | GANBLR latest | GANBLR change |" in md
     # Two seeds a side: the doubled fit is judged by their noise, as two runs would be.

@@ -226,12 +226,21 @@ def compare_stacks(conn: Any, run_id: str, other: Stack, thresholds: Thresholds 
     return Comparison(run, run, changes, _stack_versions(conn, run_id, other), (Stack.LOCKED, other))
 
 
+_STACK_VERSIONS = """
+SELECT stack, versions FROM analytics.job_results
+WHERE run_id = %s AND versions IS NOT NULL ORDER BY status = 'ok', dataset, model, seed
+"""
+
+
 def _stack_versions(conn: Any, run_id: str, other: Stack) -> list[InputChange]:
-    """The package versions that differ between the locked jobs of a run and its ``other`` stack's."""
+    """The package versions that differ between the locked jobs of a run and its ``other`` stack's (from its jobs
+    that ran, a failed one's where none ran to the end; none when no job of a side recorded any)."""
     versions: dict[Stack, dict[str, str]] = {}
-    for row in views.rows(conn, _JOB_FACTS, (run_id,)):
+    for row in views.rows(conn, _STACK_VERSIONS, (run_id,)):  # the ok jobs last: theirs win
         versions.setdefault(Stack(row["stack"]), {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
-    locked, theirs = versions.get(Stack.LOCKED, {}), versions.get(other, {})
+    locked, theirs = versions.get(Stack.LOCKED), versions.get(other)
+    if not locked or not theirs:
+        return []
     return [
         InputChange("package", p, locked.get(p), theirs.get(p))
         for p in sorted(locked.keys() | theirs.keys())

@@ -321,17 +321,3 @@ def leaderboard(report: Report, metric: str) -> list[Standing]:
 def band(values: list[float], window: int, kind: Baseline) -> list[tuple[float, float] | None]:
     """Per point, the detector's baseline of the points before it (centre, spread), or None for the first."""
     return [trends.centre_and_spread(values[max(0, i - window) : i], kind) if i else None for i in range(len(values))]
-
-
-def version_changes(report: Report, other: Stack | None = None) -> list[tuple[str, str | None, str | None]]:
-    """(package, locked version, the other stack's version) for every package that differs between the stacks."""
-    other = other or (report.others[0] if report.others else None)
-    if other is None:
-        return []
-    locked = report.versions.get(Stack.LOCKED, {})
-    theirs = report.versions.get(other, {})
-    return [
-        (p, locked.get(p), theirs.get(p))
-        for p in sorted(set(locked) | set(theirs))
-        if locked.get(p) != theirs.get(p) and p != "ganblr-bench"
-    ]

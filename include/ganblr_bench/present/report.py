@@ -218,7 +218,7 @@ def _canary(report: Report) -> list[Block]:
 
 
 def _stack_section(report: Report, other: Stack, found: Comparison) -> list[Block]:
-    changes = analysis.version_changes(report, other)
+    changes = [(c.name, c.a, c.b) for c in found.changed if c.kind == "package"]
     blocks: list[Block] = [
         Heading(f"Locked vs {other} stack"),
         Bullets(
