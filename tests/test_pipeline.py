@@ -429,7 +429,7 @@ def test_a_registered_csv_runs_through_the_dag_like_a_built_in_dataset(stack, mo
     from ganblr_bench import dataset_registration
 
     monkeypatch.setenv(settings.DATASETS.name, str(stack.datasets))
-    definition = dataset_registration.check(dataset_registration.registered()["mytable"])
+    definition = dataset_registration.check(dataset_registration.scan().get("mytable"))
     conf = {"models": ["ganblr", "ganblr++"], "datasets": ["mytable"], "seeds": [0], "epochs": 1, "references": False}
     run = _ran(stack, conf | {"classifiers": ["lr", "rf"]})
     rows = _job_rows(stack, "job, status, dataset, dataset_checksum, train_rows + test_rows", run["dag_run_id"])

@@ -26,14 +26,14 @@ def registrations(tmp_path, monkeypatch):
 
 def test_a_registered_csv_is_checked_typed_and_offered_beside_the_built_in_datasets(registrations):
     register(registrations)
-    definition = dataset_registration.check(dataset_registration.registered()["mytable"])
+    definition = dataset_registration.check(dataset_registration.scan().get("mytable"))
     assert definition.columns == ["height", "colour", "weight", "shape", "label"] and definition.rows == 120
     assert definition.numeric == ["height", "weight"]  # inferred: numbers with more than 10 distinct values
     assert definition.files["data"].sha256 == hashlib.sha256((registrations / "table.csv").read_bytes()).hexdigest()
     assert "mytable" in param_schemas()["datasets"][1]["items"]["enum"] and "adult" in parse_params({}).datasets
     assert parse_params({"datasets": ["mytable", "car"]}).datasets == ["mytable", "car"]
     forced = register(registrations, name="mytable", categorical=["height"])
-    assert dataset_registration.check(dataset_registration.registered()["mytable"]).numeric == ["weight"], forced
+    assert dataset_registration.check(dataset_registration.scan().get("mytable")).numeric == ["weight"], forced
 
 
 def test_planning_puts_the_definition_in_every_spec_and_the_job_reads_the_cached_copy(registrations, tmp_path):
@@ -67,7 +67,6 @@ def test_planning_puts_the_definition_in_every_spec_and_the_job_reads_the_cached
         ({"target": "shape", "file": "one.csv"}, "mytable.json: target: 'shape' has one class"),
         ({"file": "few.csv"}, "mytable.json: file: 30 rows; a dataset needs 50 at least"),
         ({"file": "ragged.csv"}, "mytable.json: file: ragged.csv line 3 has 4 fields, the header 5"),
-        ({"name": "adult"}, "adult.json: name: 'adult' is a built-in dataset"),
         ({"sha256": "abc"}, "mytable.json: sha256: .*pattern"),
         ({"targets": "label"}, "mytable.json: targets: .*not permitted"),
         ({"file": "ftp://example.invalid/t.csv"}, "mytable.json: file: .*give a path or an http"),
@@ -94,24 +93,32 @@ def test_a_bad_registration_is_refused_naming_the_file_and_field_before_anything
     assert not results.exists() or list(results.iterdir()) == []  # nothing planned, nothing to clean up
 
 
-def test_a_registration_that_is_not_json_or_names_a_dataset_twice_is_an_error_naming_it(registrations):
+def test_a_broken_registration_is_refused_naming_it_and_stops_nothing_else(registrations, capsys):
     register(registrations)
     (registrations / "again.json").write_text((registrations / "mytable.json").read_text())
-    with pytest.raises(ContractError, match="again.json: name: 'mytable' is registered in again.json: name it mytable"):
-        dataset_registration.registered()
+    (registrations / "adult.json").write_text((registrations / "mytable.json").read_text().replace("mytable", "adult"))
+    found = dataset_registration.scan()
+    assert list(found.entries) == ["mytable"]
+    assert "again.json: name: 'mytable' is registered in again.json: name it mytable.json" in found.problems["again"]
+    assert "adult.json: name: 'adult' is a built-in dataset" in found.problems["adult"]
+    with pytest.raises(ContractError, match="again.json: name: 'mytable' is registered in again.json"):
+        parse_params({"datasets": ["again"]})
+    # An engineer's broken file never stops the nightly, nor another engineer's good registration.
+    assert parse_params({}).datasets == ["car", "adult"] and parse_params({"datasets": ["mytable"]}).datasets
+    assert "mytable" in param_schemas()["datasets"][1]["items"]["enum"]
+    assert cli.main(["data", "list"]) == 2  # where the engineer checks: one line, naming the file
+    assert "adult.json: name: 'adult' is a built-in dataset" in capsys.readouterr().err
     (registrations / "again.json").write_text("{oops")
-    with pytest.raises(ContractError, match="dataset registration again.json: not valid JSON"):
-        dataset_registration.registered()
+    assert "dataset registration again.json: not valid JSON" in dataset_registration.scan().problems["again"]
     (registrations / "again.json").unlink()
     (registrations / "again.json").symlink_to(registrations / "mytable.json")  # a planted link is not followed
-    with pytest.raises(ContractError, match="again.json: is a link, not a file"):
-        dataset_registration.registered()
+    assert "again.json: is a link, not a file" in dataset_registration.scan().problems["again"]
 
 
 def test_the_shipped_example_is_true_and_listed(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(settings.DATASETS.name, str(EXAMPLES))
     monkeypatch.setenv(settings.CACHE.name, str(tmp_path / "cache"))
-    definition = dataset_registration.check(dataset_registration.registered()["loans"])
+    definition = dataset_registration.check(dataset_registration.scan().get("loans"))
     assert definition.numeric == ["age", "income_k", "amount_k"] and definition.rows == 800
     assert cli.main(["data", "list", "--format", "json"]) == 0
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)}

@@ -69,7 +69,10 @@ def writable_folder(path: Path, flag: str) -> Path:
 def _data(args: argparse.Namespace) -> int:
     from ganblr_bench import dataset_catalog, dataset_files, dataset_registration
 
-    mine = dataset_registration.registered()
+    found = dataset_registration.scan()
+    if found.problems:  # where an engineer checks a registration: the first that is refused, in one line
+        raise ContractError(next(iter(found.problems.values())))
+    mine = found.entries
     if args.action == "list":
         rows = [
             {

@@ -31,7 +31,7 @@ from ganblr_bench import dataset_files, layout, settings
 from ganblr_bench.contract import ColumnName, DatasetDefinition, DefinedFile, Name, Sha256, Strict, parse
 from ganblr_bench.dataset_catalog import REGISTRY
 from ganblr_bench.dataset_files import DatasetFiles, download, sha256_of
-from ganblr_bench.errors import ContractError, DatasetError, quote
+from ganblr_bench.errors import BenchError, ContractError, DatasetError, quote
 
 MAX_REGISTRATION_BYTES = 64 << 10
 MIN_ROWS = 50  # fewer, and a seeded split leaves a test set too small to score
@@ -72,33 +72,63 @@ def folder() -> Path | None:
     return settings.DATASETS.get()
 
 
-def registered(where: Path | None = None) -> dict[str, Registered]:
-    """The registrations in the folder (``NAME.json``), by name: read, not yet checked against their files (cheap:
-    the DAG's form calls this when it is parsed). A bad file, or a built-in name, is an error naming the file."""
+@dataclass(frozen=True)
+class Scan:
+    """A folder of registrations, read: the good ones by name, and each bad file's one-line problem by its stem."""
+
+    entries: dict[str, Registered]
+    problems: dict[str, str]
+
+    def get(self, name: str) -> Registered:
+        """The registration of ``name``, or the error saying why there is none."""
+        if name in self.entries:
+            return self.entries[name]
+        if name in self.problems:
+            raise ContractError(self.problems[name])
+        raise DatasetError(unknown(name, self))
+
+
+def scan(where: Path | None = None) -> Scan:
+    """Read the registrations in the folder (``NAME.json``), not yet checked against their files (cheap: the DAG's
+    form reads them when it is parsed). A bad file is a problem of its own name only: the other registrations,
+    and the runs of built-in datasets, go on (an engineer's broken file never stops the nightly)."""
     where = where if where is not None else folder()
     if where is None:
-        return {}
+        return Scan({}, {})
     if not where.is_dir():
         raise DatasetError(f"{settings.DATASETS.name}: {where} is not a folder")
-    found: dict[str, Registered] = {}
+    entries: dict[str, Registered] = {}
+    problems: dict[str, str] = {}
     for path in sorted(where.glob(f"*{SUFFIX}")):
-        source = f"dataset registration {path.name}"
-        # A registration is input like any run file: a regular file (no link, FIFO), small, strict JSON.
-        data = layout.loads(layout.read_bytes(path, limit=MAX_REGISTRATION_BYTES), source)
-        entry = Registered(path, parse(Registration, data, source, strict=True))
-        name = entry.registration.name
-        if name in REGISTRY:
-            raise ContractError(f"{entry.where('name')}: {quote(name)} is a built-in dataset; choose another name")
-        if path.stem != name:  # one file per name: a name cannot be registered twice
-            raise ContractError(
-                f"{entry.where('name')}: {quote(name)} is registered in {path.name}: name it {name}.json"
-            )
-        found[name] = entry
-    return found
+        try:
+            entry = _read(path)
+        except BenchError as err:
+            problems[path.stem] = str(err)
+            continue
+        entries[entry.registration.name] = entry
+    return Scan(entries, problems)
+
+
+def _read(path: Path) -> Registered:
+    source = f"dataset registration {path.name}"
+    # A registration is input like any run file: a regular file (no link, FIFO), small, strict JSON.
+    data = layout.loads(layout.read_bytes(path, limit=MAX_REGISTRATION_BYTES), source)
+    entry = Registered(path, parse(Registration, data, source, strict=True))
+    name = entry.registration.name
+    if name in REGISTRY:
+        raise ContractError(f"{entry.where('name')}: {quote(name)} is a built-in dataset; choose another name")
+    if path.stem != name:  # one file per name: a name cannot be registered twice
+        raise ContractError(f"{entry.where('name')}: {quote(name)} is registered in {path.name}: name it {name}.json")
+    return entry
 
 
 def names(where: Path | None = None) -> list[str]:
-    return sorted(registered(where))
+    """The names of the good registrations; none when the folder cannot be read (the form then offers the
+    built-in datasets, and a run that names a registered one is told why)."""
+    try:
+        return sorted(scan(where).entries)
+    except BenchError:
+        return []
 
 
 def _downloaded(entry: Registered, field: str, url: str, sha256: str) -> Path:
@@ -244,8 +274,11 @@ def _checked(entry: Registered) -> tuple[DatasetDefinition, dict[str, Path]]:
 
 def definitions(datasets: list[str], where: Path | None = None) -> dict[str, DatasetDefinition]:
     """The checked definitions of the registered datasets among ``datasets`` (the built-in ones need none)."""
-    known = registered(where) if any(d not in REGISTRY for d in datasets) else {}
-    return {d: check(known[d]) for d in datasets if d in known}
+    mine = [d for d in datasets if d not in REGISTRY]
+    if not mine:
+        return {}
+    found = scan(where)
+    return {d: check(found.get(d)) for d in mine}
 
 
 def fill_cache(name: str, cache: Path | None = None) -> DatasetFiles | None:
@@ -253,22 +286,20 @@ def fill_cache(name: str, cache: Path | None = None) -> DatasetFiles | None:
     first and kept under its definition's checksum, a built-in one as ``dataset_files.fill_cache`` does."""
     if name in REGISTRY:
         return dataset_files.fill_cache(name, cache=cache)
-    entry = registered().get(name)
-    if entry is None:
-        raise DatasetError(unknown(name))
+    entry = scan().get(name)
     definition, local = _checked(entry)
     info = definition.info()
-    folder = (cache or settings.CACHE.get()) / info.folder
+    target = (cache or settings.CACHE.get()) / info.folder
     origin = f"dataset registration {entry.path.name}"
     verified = {
-        role: dataset_files.enter_cache(info, f, local[role], folder / f.filename, origin)
+        role: dataset_files.enter_cache(info, f, local[role], target / f.filename, origin)
         for role, f in info.files.items()
     }
     return DatasetFiles(info, verified)
 
 
-def unknown(name: str) -> str:
-    mine = names()
+def unknown(name: str, found: Scan | None = None) -> str:
+    mine = sorted(found.entries) if found is not None else names()
     return f"unknown dataset {quote(name)}; built in: {', '.join(sorted(REGISTRY))}" + (
         f"; registered: {', '.join(mine)}" if mine else f" (register your own in {settings.DATASETS.name})"
     )
