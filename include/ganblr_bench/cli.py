@@ -74,29 +74,20 @@ def _data(args: argparse.Namespace) -> int:
         raise ContractError(next(iter(found.problems.values())))
     mine = found.entries
     if args.action == "list":
-        rows = [
-            {
+
+        def row(info: dataset_catalog.DatasetInfo, source: str) -> dict[str, Any]:
+            return {
                 "name": info.name,
                 "title": info.title,
                 "features": len(info.columns) - 1,
                 "numeric": len(info.numeric),
                 "split": "official" if info.official_split else "seeded",
-                "source": f"package {info.package}" if info.package else "UCI",
+                "source": source,
             }
-            for info in dataset_catalog.REGISTRY.values()
-        ]
-        for name, entry in mine.items():  # checked against their files, as a run would check them
-            facts = dataset_registration.check(entry)
-            rows.append(
-                {
-                    "name": name,
-                    "title": facts.title,
-                    "features": len(facts.columns) - 1,
-                    "numeric": len(facts.numeric),
-                    "split": "official" if "train" in facts.files else "seeded",
-                    "source": f"registered ({entry.path})",
-                }
-            )
+
+        rows = [row(i, f"package {i.package}" if i.package else "UCI") for i in dataset_catalog.REGISTRY.values()]
+        # the registered ones checked against their files, as a run would check them
+        rows += [row(dataset_registration.check(e).info(), f"registered ({e.path})") for e in mine.values()]
         print(formats.render(rows, args.format))
         return ExitCode.OK
     for name in args.names or [*dataset_catalog.REGISTRY, *mine]:

@@ -136,8 +136,11 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256, 64
 ColumnName = Annotated[str, Field(min_length=1, max_length=256)]
 
 
+FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}")  # a data file's name in the cache: no path, no surprise
+
+
 class DefinedFile(Strict):
-    filename: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")]
+    filename: Annotated[str, Field(pattern=f"^{FILENAME.pattern}$")]
     sha256: Sha256
     skip_lines: Annotated[int, Field(ge=0, le=1000)] = 1  # the header line
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 import urllib.error
 import urllib.parse
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from ganblr_bench import dataset_files, layout, settings
-from ganblr_bench.contract import ColumnName, DatasetDefinition, DefinedFile, Name, Sha256, Strict, parse
+from ganblr_bench.contract import FILENAME, ColumnName, DatasetDefinition, DefinedFile, Name, Sha256, Strict, parse
 from ganblr_bench.dataset_catalog import REGISTRY
 from ganblr_bench.dataset_files import DatasetFiles, download, sha256_of
 from ganblr_bench.errors import BenchError, ContractError, DatasetError, quote
@@ -38,7 +37,6 @@ MIN_ROWS = 50  # fewer, and a seeded split leaves a test set too small to score
 MAX_BYTES = 2 << 30  # a registered file is copied into the cache and read whole by every job
 NUMERIC_DISTINCT = 10
 SUFFIX = ".json"
-_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}")
 
 
 class Registration(Strict):
@@ -160,7 +158,7 @@ def _checked_file(entry: Registered, field: str, value: str, sha256: str) -> tup
         path = Path(value).expanduser()
         path = path if path.is_absolute() else entry.path.parent / path
         filename = path.name
-    if not _FILENAME.fullmatch(filename):
+    if not FILENAME.fullmatch(filename):
         raise ContractError(f"{entry.where(field)}: {quote(filename)}: name the file with letters, digits and _.+-")
     if not path.is_file():
         raise DatasetError(f"{entry.where(field)}: {path} does not exist or is not a file")

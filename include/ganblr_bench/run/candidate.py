@@ -122,21 +122,18 @@ def ensure(
         (locked.inputs_hash or locked.digest or "").encode() + b"\0" + recipe + b"\0" + candidate.digest().encode()
     ).hexdigest()
     ref = f"{image.REPOSITORY}:candidate-{fingerprint[:16]}"
-    if not force:
-        existing = image.image_id(client, ref)
-        if existing:
-            return image.Built(
-                ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), []
-            )
+    if not force and image.image_id(client, ref):  # built once: no context to stage
+        return image.built_once(client, ref, fingerprint, False, say)
     with tempfile.TemporaryDirectory(prefix="ganblr-bench-candidate-") as tmp:
         (Path(tmp) / "Dockerfile").write_bytes(recipe)
         install = candidate.stage(Path(tmp))
-        seconds, lines = image.build(
-            client, ref, say, path=tmp, buildargs={"BASE": locked.ref, "CANDIDATE": install}, pull=False
+        return image.built_once(
+            client,
+            ref,
+            fingerprint,
+            True,
+            say,
+            path=tmp,
+            buildargs={"BASE": locked.ref, "CANDIDATE": install},
+            pull=False,
         )
-    digest = image.image_id(client, ref)
-    if not digest:
-        raise ImageError(f"docker build of {ref} reported success but the tag is missing")
-    return image.Built(
-        ImageFacts(ref=ref, digest=digest, inputs_hash=fingerprint, build_s=seconds, cached=False), lines[-5:]
-    )

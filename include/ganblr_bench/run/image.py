@@ -90,19 +90,27 @@ def ensure(
     """Build the image unless a tag for these inputs exists (or ``force``); return its facts. ``say`` (e.g.
     ``print``) hears each build step as it starts, so a long build shows where it is."""
     fingerprint = inputs_hash(context, build_args)
-    ref = f"{REPOSITORY}:inputs-{fingerprint[:16]}"
-    if not force:
-        existing = image_id(client, ref)
-        if existing:
-            return Built(ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), [])
-    seconds, lines = build(
+    return built_once(
         client,
-        ref,
+        f"{REPOSITORY}:inputs-{fingerprint[:16]}",
+        fingerprint,
+        force,
         say,
         path=str(context),
         target=TARGET,
         buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
     )
+
+
+def built_once(
+    client: Any, ref: str, fingerprint: str, force: bool, say: Callable[[str], None] | None, **options: Any
+) -> Built:
+    """``ref`` as it is when the tag exists (unless ``force``), else built with ``options``; its facts."""
+    if not force:
+        existing = image_id(client, ref)
+        if existing:
+            return Built(ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), [])
+    seconds, lines = build(client, ref, say, **options)
     digest = image_id(client, ref)
     if not digest:
         raise ImageError(f"docker build of {ref} reported success but the tag is missing")
