@@ -5,8 +5,11 @@
 #   STACK          locked (default): requirements-models.lock, every package pinned and hash-checked;
 #                  latest: the canary, the newest releases of requirements-models.in's names (pins removed)
 #   STACK_AS_OF    the day a latest build resolves for (a new day is a new build, not a stale cached layer)
-#   MODELS_LOCK    another lock of the model stack, e.g. requirements-models-gpu.lock (scripts/lock.sh --gpu)
-#                  on a CUDA base image for a GPU variant: a build argument, not a second Dockerfile
+#   MODELS_LOCK    another lock of the model stack: an image variant, a build argument and not a second
+#                  Dockerfile. requirements-katabatic.lock (scripts/lock.sh --variant katabatic) is the stack of
+#                  Katabatic's generators, which conflicts with ours (run/image.py builds it, with the wheels
+#                  its lock names from the wheelhouse); requirements-models-gpu.lock (--gpu) on a CUDA base image
+#                  would be a GPU variant
 #   docker/extra-ca/*.crt
 #                  extra CA certificates pip trusts during the build (a TLS-intercepting proxy); public
 #                  certificates, left in a build layer, never trusted at run time
@@ -66,23 +69,26 @@ RUN set -eu; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /tmp/ca-bundle.crt /tmp/apt.log
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bench \
     && mkdir -p /results /data/cache && chown bench /results
-# Our code: pip comes back from the venv's own bundled wheel for this step only (no network), then goes. That
-# the stripped stack still samples what the unstripped one does is tests/test_image.py's to prove.
+# Our code, and the generator packages under generators/ (each with its entry point: discovered as the
+# scheduler discovers them): pip comes back from the venv's own bundled wheel for this step only (no network),
+# then goes. That the stripped stack still samples what the unstripped one does is tests/test_image.py's to prove.
 COPY pyproject.toml /src/
 COPY include/ /src/include/
+COPY generators/ /src/generators/
 RUN set -eu; \
     python -m ensurepip >/dev/null; \
-    python -m pip install -q --no-deps --no-build-isolation /src; \
+    python -m pip install -q --no-deps --no-build-isolation /src $(ls -d /src/generators/*/ 2>/dev/null); \
     python -m pip uninstall -q -y pip; \
     ganblr-bench --version
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 LABEL org.opencontainers.image.title="ganblr-bench" \
       org.opencontainers.image.description="Runs GANBLR and GANBLR++ benchmark jobs: ganblr-bench run --spec SPEC --out DIR" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.ganblr-bench.ganblr.version="0.1.3" \
       io.ganblr-bench.python.version="3.11" \
-      io.ganblr-bench.stack="${STACK}"
+      io.ganblr-bench.stack="${STACK}" \
+      io.ganblr-bench.models-lock="${MODELS_LOCK}"
 ENV PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     MPLCONFIGDIR=/tmp \

@@ -1,6 +1,6 @@
 # The Airflow image docker-compose.yml runs: the official Airflow image (AIRFLOW_BASE_IMAGE; where it cannot be
 # pulled, scripts/compose-images.sh passes the local stand-in, docker/standins) with requirements-airflow.lock
-# (hash-locked: Airflow, the docker, postgres and celery providers) and this package's core. No model stack:
+# (hash-locked: Airflow, the docker, postgres and celery providers) this package's core and the generator packages' facts. No model stack:
 # models run in the bench image (../Dockerfile). Build context: the repository root.
 # docker/extra-ca/*.crt (public certificates, for a TLS-intercepting proxy) serve pip here and stay in one layer.
 ARG AIRFLOW_BASE_IMAGE=apache/airflow:3.3.2-python3.11
@@ -14,4 +14,7 @@ RUN set -eu; bundle=/etc/ssl/certs/ca-certificates.crt; \
     rm -f /tmp/ca-bundle.crt
 COPY --chown=50000:0 pyproject.toml README.md /opt/ganblr-bench/src/
 COPY --chown=50000:0 include/ /opt/ganblr-bench/src/include/
-RUN pip install --no-cache-dir --no-deps --no-build-isolation /opt/ganblr-bench/src && ganblr-bench --version
+COPY --chown=50000:0 generators/ /opt/ganblr-bench/src/generators/
+# The generator packages come too: the scheduler plans their jobs from their entry points' facts (no model stack).
+RUN pip install --no-cache-dir --no-deps --no-build-isolation /opt/ganblr-bench/src /opt/ganblr-bench/src/generators/*/ \
+    && ganblr-bench --version

@@ -54,7 +54,7 @@ if [ "${GANBLR_BENCH_TRUST_HOST_CA:-0}" = 1 ] && [ -f /etc/ssl/certs/ca-certific
   cp /etc/ssl/certs/ca-certificates.crt docker/extra-ca/host-bundle.crt  # behind a TLS proxy (docker/README.md)
 fi
 inputs=$(hash_of docker/airflow.Dockerfile requirements-build.lock requirements-airflow.lock pyproject.toml README.md \
-  $(find include -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' | LC_ALL=C sort) \
+  $(find include generators -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' | LC_ALL=C sort) \
   <(docker image inspect --format '{{.Id}}' "$airflow_base"))
 airflow="ganblr-bench-airflow:3.3.2-$inputs"
 build "$airflow" -f docker/airflow.Dockerfile --build-arg AIRFLOW_BASE_IMAGE="$airflow_base" .

@@ -13,7 +13,13 @@
 # AIRFLOW_CONSTRAINTS names a copy of it (a path or URL); without it, the lock is uv's resolution of the
 # pinned providers. Re-run after changing a .in file; the image's fingerprint covers the locks. The versions
 # already in a lock are preferred (uv reads its output file), so adding one package moves no other.
-# Usage: scripts/lock.sh [--gpu]   (--gpu: requirements-models-gpu.lock with tensorflow[and-cuda])
+# Usage: scripts/lock.sh [--gpu | --variant NAME]
+#   --gpu           requirements-models-gpu.lock with tensorflow[and-cuda]
+#   --variant NAME  requirements-NAME.in -> requirements-NAME.lock: the model stack of an image variant (a
+#                   generator whose requirements conflict with ours), preferring our lock's versions; its header
+#                   says, in the resolver's words, why the two cannot share an image (scripts/stack_conflicts.py).
+#                   Wheels found only in the wheelhouse (PIP_FIND_LINKS, e.g. PyTorch's CPU build) are locked by
+#                   their hash too; the image build copies them from there (GANBLR_BENCH_WHEELHOUSE).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -44,6 +50,20 @@ if [ "${1:-}" = "--gpu" ]; then
   { header "requirements-models.in (GPU: tensorflow[and-cuda])"; "${compile[@]}" var/models-gpu.in; ganblr; } \
     > requirements-models-gpu.lock
   echo "lock: requirements-models-gpu.lock"; exit 0
+fi
+
+if [ "${1:-}" = "--variant" ]; then
+  name=${2:?--variant needs a name: requirements-NAME.in}
+  links=()
+  for dir in ${GANBLR_BENCH_WHEELHOUSE:-${PIP_FIND_LINKS:-}}; do links+=(--find-links "$dir"); done
+  cp requirements-models.lock var/prefer.lock  # our versions where the variant's pins allow them
+  { header "requirements-$name.in (an image variant: MODELS_LOCK=requirements-$name.lock)"
+    echo "# Why not one image with requirements-models.in (the resolver, one conflicting pin of ours at a time):"
+    "${PYTHON:-python3}" scripts/stack_conflicts.py "$tools/bin/uv" requirements-models.in "requirements-$name.in" "${links[@]}"
+    "${compile[@]}" "${links[@]}" "requirements-$name.in" --output-file var/prefer.lock >/dev/null
+    grep -v '^#' var/prefer.lock; } > "var/$name.lock"
+  mv "var/$name.lock" "requirements-$name.lock"
+  echo "lock: requirements-$name.lock ($(grep -c '==' "requirements-$name.lock") packages)"; exit 0
 fi
 
 { header requirements-build.in; prefer requirements-build.lock requirements-build.in; } > var/build.lock

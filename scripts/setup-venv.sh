@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${GANBLR_BENCH_VENV:-$here/.venv}
 PY=${PYTHON:-python3}
 stamp=$VENV/.inputs.sha256
-inputs=$(cat "$here/requirements-build.lock" "$here/requirements-dev.lock" "$here/pyproject.toml" | sha256sum | cut -d' ' -f1)
+inputs=$(cat "$here/requirements-build.lock" "$here/requirements-dev.lock" "$here/pyproject.toml" "$here"/generators/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/ganblr-bench" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
   echo "venv: $VENV is up to date"; exit 0
 fi
@@ -16,5 +16,8 @@ pip=("$VENV/bin/pip" install --quiet --disable-pip-version-check)
 "${pip[@]}" --require-hashes --no-deps -r "$here/requirements-build.lock"
 "${pip[@]}" --require-hashes --no-deps -r "$here/requirements-dev.lock"
 "${pip[@]}" --no-deps --no-build-isolation -e "$here"
+for generator in "$here"/generators/*/; do  # the shipped generator packages: their entry points
+  "${pip[@]}" --no-deps --no-build-isolation -e "$generator"
+done
 echo "$inputs" > "$stamp"
 echo "venv: $VENV ready"

@@ -24,9 +24,10 @@ def test_upgrade_from_empty_then_again_changes_nothing(fresh_db):
             "0007_series.sql",
             "0008_marginals.sql",
             "0009_candidate.sql",
+            "0010_images.sql",
         ]
         assert migrate.upgrade(conn) == []
-        assert migrate.schema_version(conn) == 9
+        assert migrate.schema_version(conn) == 10
         assert set(views.names(conn)) >= {
             "runs",
             "job_results",
@@ -57,7 +58,7 @@ def test_concurrent_upgrades_apply_each_migration_once(fresh_db):
     for t in threads:
         t.join()
     assert errors == []
-    assert count(fresh_db, "bench.schema_migrations") == 9
+    assert count(fresh_db, "bench.schema_migrations") == 10
 
 
 def test_a_newer_or_edited_schema_is_refused(fresh_db):

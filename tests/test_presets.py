@@ -17,7 +17,13 @@ def test_the_shipped_presets_are_valid_run_parameters_and_say_what_they_run():
         assert parse_params({"preset": name}).preset == name and len(preset.description) > 40, name
     assert parse_params({}) == RunParams()  # nightly is the run parameters' own defaults: the schedule runs them
     car = parse_params({"preset": "katabatic-car"})
-    assert (car.models, car.datasets, car.k, car.epochs, car.batch_size) == (["ganblr"], ["car"], 2, 100, 512)
+    assert (car.models, car.datasets, car.k, car.epochs, car.batch_size) == (
+        ["ganblr", "katabatic-ganblr"],
+        ["car"],
+        2,
+        100,
+        512,
+    )
     adult = parse_params({"preset": "paper-adult"})
     assert adult.datasets == ["adult"] and adult.row_limit is None and adult.epochs == 10
 
@@ -38,7 +44,12 @@ def test_a_run_planned_from_a_preset_records_it_and_its_jobs_carry_its_settings(
     planned = plan_run({"preset": "katabatic-car", "seeds": [7]}, "manual__preset", tmp_path, kind="manual")
     run = json.loads((tmp_path / planned.key / "run.json").read_text())
     assert run["params"]["preset"] == "katabatic-car" and run["params"]["epochs"] == 100
-    assert sorted(j.name for j in planned.jobs) == ["ganblr-car-s7", "independent-car-s7", "naive-bayes-car-s7"]
+    assert sorted(j.name for j in planned.jobs) == [
+        "ganblr-car-s7",
+        "independent-car-s7",
+        "katabatic-ganblr-car-s7",
+        "naive-bayes-car-s7",
+    ]
     spec = json.loads((tmp_path / planned.key / "ganblr-car-s7" / "spec.json").read_text())
     assert (spec["params"]["k"], spec["params"]["batch_size"], spec["params"]["epochs"]) == (2, 512, 100)
     nightly = plan_run({}, "scheduled__nightly", tmp_path, kind="scheduled")

@@ -110,6 +110,28 @@ def _presets(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _generators(args: argparse.Namespace) -> int:
+    from ganblr_bench import generator_catalog
+
+    found = generator_catalog.DISCOVERED
+    if found.problems:  # where an engineer checks a package: the first that is left out, in one line
+        raise ContractError(found.problems[0])
+    rows = [
+        {
+            "name": g.name,
+            "label": g.label,
+            "role": str(g.role),
+            "input": str(g.input),
+            "stack": g.stack,
+            "implements": g.implements or "",
+            "source": g.source,
+        }
+        for g in found.generators.values()
+    ]
+    print(formats.render(rows, args.format))
+    return ExitCode.OK
+
+
 # ---------------------------------------------------------------- the warehouse
 
 
@@ -342,7 +364,14 @@ def _compare(args: argparse.Namespace) -> int:
 
     thresholds = settings.THRESHOLDS.get()
     with _reader() as conn:
-        if args.stack:
+        if args.models:
+            if args.run_a and args.run_b or args.stack:
+                raise ContractError("compare --models: name one run (one model's jobs against the other's)")
+            run = runs.resolve(conn, args.run_a or args.run_b or "latest")
+            found = compare.compare_models(conn, run, args.models[0], args.models[1], thresholds)
+            if not any(c.b.n for c in found.changes):
+                raise NotFound(f"run {run} has no ok jobs of both {args.models[0]} and {args.models[1]}")
+        elif args.stack:
             if args.run_a and args.run_b:
                 raise ContractError("compare --stack: name one run (its locked jobs against its other stack's)")
             run = runs.resolve(conn, args.run_a or args.run_b or "latest")
@@ -366,7 +395,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(comparison.markdown(found, only, args.sort))
     else:
         a, b = found.side("A"), found.side("B")
-        if found.stacks:
+        if found.stacks or found.models:
             print(f"run: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind}): {a} against {b}")
         else:
             print(f"A: {found.a.run_id} ({found.a.started_at:%Y-%m-%d %H:%M}, {found.a.kind})")
@@ -507,6 +536,15 @@ def parser() -> argparse.ArgumentParser:
     )
     _format(presets)
 
+    generators = _command(
+        sub,
+        "generators",
+        "list the generators a run can ask for: built in, and those installed packages declare (entry points)",
+        "ganblr-bench generators --format json",
+        _generators,
+    )
+    _format(generators)
+
     db = _command(
         sub,
         "db",
@@ -599,6 +637,12 @@ def parser() -> argparse.ArgumentParser:
         "--stack",
         choices=[str(s) for s in Stack if s != Stack.LOCKED],
         help="one run's locked jobs against its jobs on this stack (a candidate build, or the canary)",
+    )
+    cmp.add_argument(
+        "--models",
+        nargs=2,
+        metavar=("MODEL_A", "MODEL_B"),
+        help="one run's jobs of MODEL_A against MODEL_B's: two implementations of a model (ganblr katabatic-ganblr)",
     )
     _format(cmp, ("html",))
 

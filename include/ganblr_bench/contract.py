@@ -24,11 +24,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ganblr_bench.dataset_catalog import REGISTRY, DataFile, DatasetInfo
 from ganblr_bench.errors import ContractError, quote
-from ganblr_bench.generator_catalog import GENERATORS, MODELS, InputKind
+from ganblr_bench.generator_catalog import GENERATOR_NAME, GENERATORS, MODELS, InputKind
 from ganblr_bench.states import Backend, RunKind, Stack, Status
 
 # Versions: spec 2 added cores, 3 memory_limit and run; result 2 per-phase resources, model-only headline figures,
-# quality, placement; run 2 images per stack, ready_at and release. The newest is each version field's default.
+# quality, placement; run 2 images per stack, ready_at and release, 3 the variants' images. The newest is each version field's default.
 
 Classifier = Literal["lr", "mlp", "rf", "xgb"]
 CLASSIFIERS: tuple[str, ...] = typing.get_args(Classifier)
@@ -51,6 +51,12 @@ def _known_model(value: str) -> str:
     return value
 
 
+def _a_generator_name(value: str) -> str:
+    if not GENERATOR_NAME.fullmatch(value):
+        raise ValueError(f"{quote(value)} is not a generator's name (1-40 of a-z, 0-9, + . _ -)")
+    return value
+
+
 def _in_time(value: datetime) -> datetime:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     if not TIMESTAMPS[0] <= aware < TIMESTAMPS[1]:
@@ -59,7 +65,12 @@ def _in_time(value: datetime) -> datetime:
 
 
 Name = Annotated[str, AfterValidator(_a_name)]
-Model = Annotated[str, AfterValidator(_known_model), Field(json_schema_extra={"enum": list(MODELS)})]
+# A generator a run may ask for: one this process knows (built in, or from an installed package's entry point).
+KnownModel = Annotated[str, AfterValidator(_known_model), Field(json_schema_extra={"enum": list(MODELS)})]
+# A generator a file names: any well-formed name, so a result outlives the package that made it.
+Model = Annotated[
+    str, AfterValidator(_a_generator_name), Field(json_schema_extra={"pattern": f"^{GENERATOR_NAME.pattern}$"})
+]
 Timestamp = Annotated[datetime, AfterValidator(_in_time)]
 
 
@@ -249,7 +260,8 @@ class JobSpec(Strict):
 
     @model_validator(mode="after")
     def _numeric_columns_only_for_mixed_input(self) -> JobSpec:
-        if self.params.numeric_columns is not None and GENERATORS[self.model].input is not InputKind.MIXED:
+        known = GENERATORS.get(self.model)
+        if self.params.numeric_columns is not None and known is not None and known.input is not InputKind.MIXED:
             raise ValueError("params.numeric_columns applies to ganblr++ only")
         return self
 
@@ -426,6 +438,16 @@ class ImageFacts(Strict):
     )
     build_s: float | None = Field(None, ge=0, description="build seconds; 0 when the build was skipped")
     cached: bool | None = Field(None, description="true when the tag existed and the build was skipped")
+    cold: bool | None = Field(
+        None, description="built with no step from the layer cache (a forced build is): its build_s is a cold build's"
+    )
+    size_bytes: int | None = Field(None, ge=0, description="the image's size, as the engine reports it")
+    models_lock: str | None = Field(None, max_length=256, description="the lock of its model stack")
+    conflicts: list[Annotated[str, Field(max_length=2048)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="an image variant's: why its stack cannot share our image (the resolver's, per pin)",
+    )
 
 
 class HostFacts(Strict):
@@ -453,7 +475,7 @@ def _a_git_sha(value: str | None) -> str | None:
 class RunInfo(Strict):
     """One pipeline run: written as run.json beside its jobs' result folders."""
 
-    run_version: Literal[1, 2] = 2
+    run_version: Literal[1, 2, 3] = 3
     run_id: Annotated[str, Field(min_length=1, max_length=250), AfterValidator(_printable)]
     kind: RunKind = RunKind.CLI
     triggered_by: str | None = Field(None, max_length=256)
@@ -471,6 +493,11 @@ class RunInfo(Strict):
     )
     image: ImageFacts | None = Field(None, description="the locked stack's image (the run's main image)")
     images: dict[Stack, ImageFacts] = Field(default_factory=dict, description="stack -> the image its jobs ran in")
+    variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")], ImageFacts] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="a generator's own model stack (generator_catalog.GeneratorInfo.stack) -> the image its jobs ran in",
+    )
     host: HostFacts = HostFacts()
 
 
@@ -600,7 +627,10 @@ def _jsonable(value: Any) -> str:
 
 
 def parse_spec(data: dict[str, Any], source: str = "job spec") -> JobSpec:
+    """A job to run: its model must be one this process can build (a result may name any generator)."""
     spec: JobSpec = parse(JobSpec, data, source, strict=True)
+    if spec.model not in GENERATORS:
+        raise ContractError(f"{source}: model: unknown model {quote(spec.model)}; known: {', '.join(MODELS)}")
     return spec
 
 

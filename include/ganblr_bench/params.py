@@ -30,8 +30,8 @@ from ganblr_bench.contract import (
     DiscretiseBins,
     JobSpec,
     Knobs,
+    KnownModel,
     MemoryLimit,
-    Model,
     ModelParams,
     RowLimit,
     Seed,
@@ -42,7 +42,7 @@ from ganblr_bench.contract import (
 )
 from ganblr_bench.dataset_catalog import REGISTRY
 from ganblr_bench.errors import BenchError, ContractError, quote
-from ganblr_bench.generator_catalog import MODELS, REFERENCES, UNDER_TEST
+from ganblr_bench.generator_catalog import DEFAULT_MODELS, GENERATORS, MAIN_STACK, MODELS, REFERENCES
 from ganblr_bench.states import Stack
 
 MAX_JOBS = 200  # one trigger that expands past this is refused: split it, or a typo ran for days
@@ -112,8 +112,8 @@ class RunParams(Knobs, JobLimits):
         description="named run parameters (presets/NAME.json, listed by 'ganblr-bench presets'); the other "
         "parameters change them where they differ from their defaults",
     )
-    models: list[Model] = Field(
-        default_factory=lambda: list(UNDER_TEST),
+    models: list[KnownModel] = Field(
+        default_factory=lambda: list(DEFAULT_MODELS),
         min_length=1,
         description="models to run (the references too)",
         json_schema_extra={"items": {"type": "string", "enum": list[Any](MODELS)}},
@@ -150,8 +150,12 @@ class RunParams(Knobs, JobLimits):
         description="a build of ganblr to benchmark against the locked one, each job on both: a wheel file, a "
         "source folder (paths the scheduler sees) or a version (0.1.2, ganblr==0.1.2); adds the candidate stack",
     )
-    force_rebuild: bool = Field(False, description="rebuild the image even if its inputs are unchanged")
-    model_overrides: dict[Model, ModelOverride] = Field(  # type: ignore[valid-type]
+    force_rebuild: bool = Field(
+        False,
+        description="rebuild the images even if their inputs are unchanged, every step (no layer cache): a cold build, "
+        "timed and recorded",
+    )
+    model_overrides: dict[KnownModel, ModelOverride] = Field(  # type: ignore[valid-type]
         default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}'
     )
 
@@ -229,6 +233,8 @@ class RunParams(Knobs, JobLimits):
         specs = []
         for model in self.all_models:
             chosen = self.for_model(model)
+            # A generator with a model stack of its own runs on its locked stack: latest and candidate are ours.
+            stacks = self.stacks if GENERATORS[model].stack == MAIN_STACK else [Stack.LOCKED]
             knobs = ModelParams(**chosen.model_dump(include=set(Knobs.model_fields)))
             specs += [
                 JobSpec(
@@ -249,7 +255,7 @@ class RunParams(Knobs, JobLimits):
                 )
                 for dataset in self.datasets
                 for seed in self.seeds
-                for stack in self.stacks
+                for stack in stacks
             ]
         return specs
 

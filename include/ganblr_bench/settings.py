@@ -238,6 +238,13 @@ OFFLINE = Variable("GANBLR_BENCH_OFFLINE", "", "1: never download a dataset (the
 BUILD_CONTEXT = Variable(
     "GANBLR_BENCH_BUILD_CONTEXT", "", "folder holding the Dockerfile", optional(folder), "the repository"
 )
+WHEELHOUSE = Variable(
+    "GANBLR_BENCH_WHEELHOUSE",
+    lambda env: (env.get("PIP_FIND_LINKS") or "").split(" ")[0],
+    "folder of wheels an image variant's lock names that the package index lacks (PyTorch's CPU build)",
+    optional(folder),
+    "pip's PIP_FIND_LINKS, else none",
+)
 RUNNER = Variable(
     "GANBLR_BENCH_RUNNER", "ganblr-bench", "the job command of the process backend (a venv with the model stack)", text
 )
@@ -374,6 +381,7 @@ class Settings:
     cache: Path
     host_cache: Path
     build_context: Path
+    wheelhouse: Path | None
     runner: str
     schedule: str | None
     docker_url: str
@@ -395,6 +403,7 @@ def load(default_context: Path, env: Env | None = None) -> Settings:
         cache=CACHE.get(env),
         host_cache=HOST_CACHE.get(env),
         build_context=BUILD_CONTEXT.get(env) or Path(default_context).resolve(),
+        wheelhouse=WHEELHOUSE.get(env),
         runner=RUNNER.get(env),
         schedule=SCHEDULE.get(env),
         docker_url=DOCKER_URL.get(env),

@@ -124,10 +124,13 @@ class Comparison:
     changed: list[InputChange] = field(default_factory=list)
     # Two stacks of one run (a and b are that run): the locked jobs are A, the other stack's B.
     stacks: tuple[Stack, Stack] | None = None
+    # Two implementations of a model in one run: the model's jobs are A, the other implementation's B.
+    models: tuple[str, str] | None = None
 
     def side(self, which: str) -> str:
-        """How a side is named: 'A' or 'B', or for two stacks of one run the stack."""
-        return which if self.stacks is None else str(self.stacks[0 if which == "A" else 1])
+        """How a side is named: 'A' or 'B', or for two stacks (two models) of one run the stack (the model)."""
+        sides = self.stacks or self.models
+        return which if sides is None else str(sides[0 if which == "A" else 1])
 
     @property
     def moved(self) -> list[Change]:
@@ -213,18 +216,55 @@ def compare_stacks(conn: Any, run_id: str, other: Stack, thresholds: Thresholds 
     """The locked jobs of one run against its ``other`` stack's (a candidate build, or the canary): every figure,
     judged by the noise rules of two runs (the seeds; else the locked series' history; else unknown)."""
     run = facts(conn, run_id)
+    changes = _side_by_side(conn, run_id, thresholds, (None, Stack.LOCKED), (None, other))
+    return Comparison(run, run, changes, _stack_versions(conn, run_id, other), (Stack.LOCKED, other))
+
+
+def compare_models(conn: Any, run_id: str, a: str, b: str, thresholds: Thresholds = trends.DEFAULTS) -> Comparison:
+    """Two implementations of one model in one run (tulip-lab's GANBLR, ``a``, and Katabatic's, ``b``: the same
+    datasets, seeds and knobs), on their locked stacks: every figure of ``b`` judged against ``a``'s by the noise
+    rules of two runs. Its changes are named by ``b``."""
+    run = facts(conn, run_id)
+    changes = _side_by_side(conn, run_id, thresholds, (a, Stack.LOCKED), (b, Stack.LOCKED))
+    return Comparison(run, run, changes, _versions_between(conn, run_id, a, b), models=(a, b))
+
+
+def _side_by_side(
+    conn: Any, run_id: str, thresholds: Thresholds, a: tuple[str | None, Stack], b: tuple[str | None, Stack]
+) -> list[Change]:
+    """Every compared figure of side ``a`` (a model, or None: each; a stack) against side ``b``'s in one run."""
     found = views.figures(conn, run_id)
     spreads = history_spreads(conn, run_id, thresholds)
     changes = []
     for dataset, model, _, metric in sorted(
-        {k for k in found if k[2] == Stack.LOCKED and k[3] in figures.COMPARED},
+        {k for k in found if k[2] == a[1] and a[0] in (None, k[1]) and k[3] in figures.COMPARED},
         key=lambda k: (k[0], generator_catalog.order(k[1]), figures.COMPARED.index(k[3])),
     ):
-        va, vb = found[(dataset, model, Stack.LOCKED, metric)], found.get((dataset, model, other, metric), [])
-        relative, movement, noise, band = judge(metric, va, vb, spreads.get((dataset, model, Stack.LOCKED, metric)))
-        changes.append(Change(dataset, model, other, metric, Side.of(va), Side.of(vb), relative, movement, noise, band))
-    return Comparison(run, run, changes, _stack_versions(conn, run_id, other), (Stack.LOCKED, other))
+        theirs = b[0] or model
+        va, vb = found[(dataset, model, a[1], metric)], found.get((dataset, theirs, b[1], metric), [])
+        relative, movement, noise, band = judge(metric, va, vb, spreads.get((dataset, model, a[1], metric)))
+        changes.append(Change(dataset, theirs, b[1], metric, Side.of(va), Side.of(vb), relative, movement, noise, band))
+    return changes
 
+
+def _versions_between(conn: Any, run_id: str, a: str, b: str) -> list[InputChange]:
+    """The package versions that differ between two models' jobs of one run (each in its own stack's image)."""
+    versions: dict[str, dict[str, str]] = {}
+    rows = views.rows(conn, _MODEL_VERSIONS, (run_id, [a, b]))
+    for row in rows:  # the ok jobs last: theirs win
+        versions.setdefault(row["model"], {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
+    va, vb = versions.get(a, {}), versions.get(b, {})
+    return [
+        InputChange("package", p, va.get(p), vb.get(p))
+        for p in sorted(va.keys() | vb.keys())
+        if va.get(p) != vb.get(p) and p != "ganblr-bench"
+    ]
+
+
+_MODEL_VERSIONS = """
+SELECT model, versions FROM analytics.job_results
+WHERE run_id = %s AND model = ANY(%s) AND stack = 'locked' AND versions IS NOT NULL ORDER BY status = 'ok', dataset, seed
+"""
 
 _STACK_VERSIONS = """
 SELECT stack, versions FROM analytics.job_results

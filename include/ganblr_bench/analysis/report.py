@@ -83,6 +83,28 @@ class Finding:
     verdict: Verdict
 
 
+@dataclass(frozen=True)
+class RunImage:
+    """One image the run's jobs ran in (analytics.run_images): what answers "one image or several?"."""
+
+    stack: str  # locked, latest, candidate, or a variant's model stack
+    models_lock: str | None
+    ref: str
+    size_bytes: int | None
+    build_s: float | None  # this run's build; 0 when its tag existed
+    cold: bool  # this run's build took no step from the layer cache
+    cold_build_s: float | None  # the newest cold build of its stack, in whatever run
+    cold_build_run: str | None
+    jobs: int
+    startup_s: float | None  # median of its ok jobs'
+    models: list[str]
+    conflicts: list[str]  # why a variant could not share our image: the resolver's, one per pin
+
+    @property
+    def variant(self) -> bool:
+        return self.stack not in {str(s) for s in Stack}
+
+
 class HistoryKey(NamedTuple):
     dataset: str
     model: str
@@ -129,6 +151,9 @@ class Report:
     marginals: dict[tuple[str, str], list[ColumnMarginal]] = field(default_factory=dict)
     # every other stack of the run (the canary, a candidate) -> its jobs judged against the locked ones
     against: dict[Stack, compare.Comparison] = field(default_factory=dict)
+    images: list[RunImage] = field(default_factory=list)  # the images its jobs ran in, ours first
+    # (a model, another implementation of it in the run: Katabatic's GANBLR of GANBLR) -> b judged against a
+    implementations: dict[tuple[str, str], compare.Comparison] = field(default_factory=dict)
 
     @property
     def stack(self) -> Stack:
@@ -245,11 +270,49 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
     }
     report.depth = _depth(conn, run_id, report.stack, thresholds)
     report.against = {other: compare.compare_stacks(conn, run_id, other, thresholds) for other in report.others}
+    report.images = images(conn, run_id)
+    report.implementations = {
+        (a, b): compare.compare_models(conn, run_id, a, b, thresholds) for a, b in implementation_pairs(models)
+    }
     report.starts = trends.series_starts(conn, run_id)
     report.previous = previous_comparable(conn, run_id)
     if report.previous:
         report.changed = compare.what_changed(conn, facts(conn, report.previous), run)
     return report
+
+
+def implementation_pairs(models: list[str]) -> list[tuple[str, str]]:
+    """(a model, a generator of the run that implements it) for each such pair among ``models``."""
+    return [
+        (info.implements, m)
+        for m in models
+        if m in generator_catalog.GENERATORS
+        and (info := generator_catalog.GENERATORS[m]).implements in models
+        and info.implements != m
+    ]
+
+
+def images(conn: Any, run_id: str) -> list[RunImage]:
+    rows = views.rows(conn, "SELECT * FROM analytics.run_images WHERE run_id = %s", (run_id,))
+    out = [
+        RunImage(
+            r["stack"],
+            r["models_lock"],
+            r["ref"],
+            r["size_bytes"],
+            r["build_s_this_run"],
+            bool(r["cold"]),
+            r["cold_build_s"],
+            r["cold_build_run_id"],
+            r["jobs"],
+            r["startup_s_median"],
+            list(r["models"] or []),
+            list(r["conflicts"] or []),
+        )
+        for r in rows
+    ]
+    ours = [str(s) for s in Stack]
+    return sorted(out, key=lambda i: (i.variant, ours.index(i.stack) if i.stack in ours else 0, i.stack))
 
 
 def _depth(conn: Any, run_id: str, stack: Stack, thresholds: Thresholds) -> dict[tuple[str, str], Depth]:

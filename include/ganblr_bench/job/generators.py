@@ -1,4 +1,5 @@
-"""GANBLR and GANBLR++ (``ganblr`` 0.1.3), and two reference generators, behind one interface: fit, then sample.
+"""GANBLR and GANBLR++ (``ganblr`` 0.1.3), and two reference generators, behind the interface every generator
+implements (``generator_catalog.Generator``: fit, then sample); ``build`` makes any generator from its factory.
 
 The references read every score against something known (docs/models.md):
 - ``independent``: each column drawn from its own marginal, the class included. It keeps
@@ -22,21 +23,17 @@ Upstream facts the adapters work around, without changing what the models comput
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import random
 from collections.abc import Iterator
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from ganblr_bench.generator_catalog import Generator, GeneratorInfo, GeneratorParams
 from ganblr_bench.job import compat
-
-
-class Generator(Protocol):
-    def fit(self, x: pd.DataFrame, y: pd.Series) -> None: ...
-
-    def sample(self, rows: int) -> tuple[pd.DataFrame, pd.Series]: ...
 
 
 def seed_everything(seed: int, tensorflow: bool = True) -> None:
@@ -64,8 +61,8 @@ def _quiet(stdout: IO[str] | None = None) -> Iterator[None]:
 
 
 class _Adapter:
-    def __init__(self, k: int, epochs: int, batch_size: int, warmup_epochs: int) -> None:
-        self.fit_args = dict(k=k, epochs=epochs, batch_size=batch_size, warmup_epochs=warmup_epochs, verbose=0)
+    def __init__(self, p: GeneratorParams) -> None:
+        self.fit_args = dict(k=p.k, epochs=p.epochs, batch_size=p.batch_size, warmup_epochs=p.warmup_epochs, verbose=0)
         self.columns: list[str] = []
         self.target = "target"
         self.epoch_sink: IO[str] | None = None
@@ -82,8 +79,8 @@ class _Adapter:
 class GanblrModel(_Adapter):
     """GANBLR: every feature must be discrete (the datasets module bins numeric ones)."""
 
-    def __init__(self, **params: int) -> None:
-        super().__init__(**params)
+    def __init__(self, p: GeneratorParams) -> None:
+        super().__init__(p)
         self.model = _import_models()[0]()
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
@@ -99,10 +96,10 @@ class GanblrModel(_Adapter):
 class GanblrPPModel(_Adapter):
     """GANBLR++: numeric columns go to its DMM discretiser and come back as numbers."""
 
-    def __init__(self, numeric_columns: list[str], seed: int, **params: int) -> None:
-        super().__init__(**params)
-        self.numeric = list(numeric_columns)
-        self.seed = seed
+    def __init__(self, p: GeneratorParams) -> None:
+        super().__init__(p)
+        self.numeric = list(p.numeric_columns)
+        self.seed = p.seed
         self.model: Any = None
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
@@ -124,8 +121,8 @@ class GanblrPPModel(_Adapter):
 class IndependentModel:
     """Each column from its own marginal (counted on the training rows), drawn independently."""
 
-    def __init__(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, p: GeneratorParams) -> None:
+        self.rng = np.random.default_rng(p.seed)
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
         self.target = str(y.name or "target")
@@ -142,8 +139,8 @@ class IndependentModel:
 class NaiveBayesModel:
     """The class from its marginal, then each feature from its distribution given the class: counting only."""
 
-    def __init__(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, p: GeneratorParams) -> None:
+        self.rng = np.random.default_rng(p.seed)
 
     def fit(self, x: pd.DataFrame, y: pd.Series) -> None:
         self.columns, self.target = list(x.columns), str(y.name or "target")
@@ -167,16 +164,9 @@ class NaiveBayesModel:
         return x, pd.Series(y, name=self.target)
 
 
-def build(
-    model: str, *, seed: int, numeric_columns: list[str], k: int, epochs: int, batch_size: int, warmup_epochs: int
-) -> Generator:
-    params = dict(k=k, epochs=epochs, batch_size=batch_size, warmup_epochs=warmup_epochs)
-    if model == "independent":
-        return IndependentModel(seed)
-    if model == "naive-bayes":
-        return NaiveBayesModel(seed)
-    if model == "ganblr":
-        return GanblrModel(**params)
-    if model == "ganblr++":
-        return GanblrPPModel(numeric_columns, seed, **params)
-    raise ValueError(f"unknown model {model!r}")
+def build(info: GeneratorInfo, params: GeneratorParams) -> Generator:
+    """The generator ``info`` describes, made by its factory (imported here, in the job's process)."""
+    module, _, name = info.factory.partition(":")
+    factory = getattr(importlib.import_module(module), name)
+    generator: Generator = factory(params)
+    return generator

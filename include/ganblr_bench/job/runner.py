@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ganblr_bench import __version__, figures, generator_catalog, layout, settings
 from ganblr_bench.contract import DatasetFacts, Environment, JobResult, JobSpec, Score, Timings, storable
+from ganblr_bench.generator_catalog import GeneratorParams
 from ganblr_bench.job import usage
 from ganblr_bench.job.heartbeat import Heartbeat
 
@@ -52,9 +53,10 @@ class JobTimeout(BaseException):
     tells the runner what really happened."""
 
 
-def versions() -> dict[str, str]:
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """The versions of the shared stack's packages, and ``extra`` (a generator's own), that are installed."""
     found = {"python": platform.python_version(), "ganblr-bench": __version__}
-    for name in _PACKAGES:
+    for name in _PACKAGES + extra:
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
     return found
@@ -128,12 +130,15 @@ def _work(spec: JobSpec, out_dir: Path, progress: _Progress, phases: usage.Phase
             numeric_columns=spec.params.numeric_columns,
             definition=spec.dataset_definition,
         )
-        generators.seed_everything(spec.seed, tensorflow=generator_catalog.get(spec.model).tensorflow)
+        info = generator_catalog.get(spec.model)
+        generators.seed_everything(spec.seed, tensorflow=info.tensorflow)
         generator = generators.build(
-            spec.model,
-            seed=spec.seed,
-            numeric_columns=prepared.numeric_columns,
-            **spec.params.model_dump(exclude={"numeric_columns"}),
+            info,
+            GeneratorParams(
+                seed=spec.seed,
+                numeric_columns=prepared.numeric_columns,
+                **spec.params.model_dump(exclude={"numeric_columns"}),
+            ),
         )
         if beat.every > 0 and hasattr(generator, "report_epochs_to"):
             generator.report_epochs_to(beat.epochs())
@@ -219,10 +224,11 @@ def _outcome(err: BaseException, deadline: Deadline) -> tuple[str, str]:
     return "failed", storable(text)  # a NUL, a lone surrogate or a huge message must not cost the result
 
 
-def _environment(load_at_start: float | None) -> Environment:
+def _environment(load_at_start: float | None, model: str) -> Environment:
     load_now = usage.host_load()
+    known = generator_catalog.GENERATORS.get(model)
     return Environment(
-        versions=versions(),
+        versions=versions(known.packages if known else ()),
         host_cpus=os.cpu_count(),
         hostname=socket.gethostname(),
         in_container=usage.in_container(),
@@ -260,7 +266,7 @@ def run(spec: JobSpec, out_dir: Path, process_started: float | None = None) -> J
             quality=progress.quality,
             marginals=progress.marginals,
             dataset=progress.facts,
-            environment=_environment(load_at_start),
+            environment=_environment(load_at_start, spec.model),
             artifacts=progress.artifacts,
         )
         layout.write_text_atomic(out_dir / layout.RESULT_FILE, result.model_dump_json(indent=2))

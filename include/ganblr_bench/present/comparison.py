@@ -113,10 +113,16 @@ def _input_json(change: InputChange) -> dict[str, Any]:
     return {"kind": change.kind, "name": change.name, "a": change.a, "b": change.b, "note": change.note}
 
 
+def _side_json(found: Comparison, i: int) -> dict[str, str]:
+    if found.stacks:
+        return {"stack": str(found.stacks[i])}
+    return {"model": found.models[i]} if found.models else {}
+
+
 def as_json(found: Comparison, only_changed: bool = False) -> dict[str, Any]:
     return {
-        "a": _run_json(found.a) | ({"stack": str(found.stacks[0])} if found.stacks else {}),
-        "b": _run_json(found.b) | ({"stack": str(found.stacks[1])} if found.stacks else {}),
+        "a": _run_json(found.a) | _side_json(found, 0),
+        "b": _run_json(found.b) | _side_json(found, 1),
         "what_changed": [_input_json(c) for c in found.changed],
         "summary": [
             {"model": model, "better": better, "worse": worse, "changed": changed}
@@ -166,6 +172,12 @@ def blocks(found: Comparison, only_changed: bool = False, sort: str = "name", li
     if found.stacks is not None:
         head: list[Block] = [
             Heading(f"The {found.side('A')} stack against the {found.side('B')} stack", 1),
+            _run_line("run", a, links),
+            Heading(f"What differs from {found.side('A')} to {found.side('B')}"),
+        ]
+    elif found.models is not None:
+        head = [
+            Heading(f"{label(found.models[0])} against {label(found.models[1])}", 1),
             _run_line("run", a, links),
             Heading(f"What differs from {found.side('A')} to {found.side('B')}"),
         ]

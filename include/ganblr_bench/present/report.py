@@ -275,6 +275,131 @@ def _stack_section(report: Report, other: Stack, found: Comparison) -> list[Bloc
     return blocks
 
 
+def _implementations(report: Report) -> list[Block]:
+    """Each model beside another implementation of it in the run (Katabatic's GANBLR beside tulip-lab's): the
+    same datasets, seeds and knobs, every figure of the other judged against the model's by the noise rules of
+    two runs."""
+    blocks: list[Block] = []
+    for (a, b), found in report.implementations.items():
+        judged = {(c.dataset, c.metric): c for c in found.changes}
+        blocks += [
+            Heading(f"{label(a)} vs {label(b)}"),
+            Paragraph(
+                f"Two implementations of one model on the same datasets, seeds and settings, each in the image of "
+                f"its own stack; a change is {label(b)}'s against {label(a)}'s, beyond noise only where it passes "
+                "two standard errors of the seeds (one seed a side: noise unknown)."
+            ),
+        ]
+        for dataset in report.datasets:
+            rows: list[list[document.Cell]] = []
+            lines = []
+            for metric in analysis.SHOWN:
+                c = judged.get((dataset, metric.key))
+                if c is None:
+                    continue
+                rows.append(
+                    [
+                        metric.label,
+                        _stat_text(report.stat(dataset, a, metric.key), metric),
+                        _stat_text(report.stat(dataset, b, metric.key), metric),
+                        comparison.change_text(c),
+                        comparison.verdict(c),
+                    ]
+                )
+                if c.beyond_noise:
+                    lines.append(
+                        f"{metric.label}: {label(b)} {metric.show(c.b.mean)} against {label(a)} "
+                        f"{metric.show(c.a.mean)} ({100 * (c.relative or 0.0):+.1f} %, {comparison.verdict(c)})."
+                    )
+            if rows:
+                blocks += [
+                    Heading(dataset, 3),
+                    Bullets(lines or ["no figure differs beyond noise"]),
+                    Table(["figure", label(a), label(b), "change", "verdict"], rows),
+                ]
+    return blocks
+
+
+def _gb(size: int | None) -> str:
+    return "-" if size is None else f"{size / 1e9:.2f} GB"
+
+
+def _this_build(i: analysis.RunImage) -> str:
+    if not i.build_s:
+        return "tag found"
+    return f"{i.build_s:.1f} s" + (" (cold)" if i.cold else " (layer cache)")
+
+
+def _one_image_or_several(report: Report) -> list[Block]:
+    """The seed's question, answered from this run: the images its jobs ran in, what each costs, and why a
+    variant could not share ours (the resolver's words, from its lock)."""
+    if not report.images:
+        return []
+    rows: list[list[document.Cell]] = [
+        [
+            i.stack,
+            i.models_lock or "-",
+            ", ".join(label(m) for m in sorted(i.models, key=generator_catalog.order)) or "-",
+            _gb(i.size_bytes),
+            _this_build(i),
+            "-" if i.cold_build_s is None else f"{i.cold_build_s:.1f} s" + (" (this run)" if i.cold else ""),
+            str(i.jobs),
+            "-" if i.startup_s is None else f"{i.startup_s:.2f} s",
+            i.ref,
+        ]
+        for i in report.images
+    ]
+    variants = [i for i in report.images if i.variant]
+    main = next((i for i in report.images if i.stack == Stack.LOCKED), None)
+    if not variants:
+        words = [f"One image: every generator of this run shares the {report.images[0].stack} stack."]
+    else:
+        words = [
+            f"{len(variants) + 1} model stacks, so {len(variants) + 1} images: "
+            + "; ".join(
+                f"the {v.stack} stack ({', '.join(label(m) for m in v.models) or 'no job'}) conflicts with ours on "
+                f"{len(v.conflicts)} pin(s)"
+                + (
+                    f", and costs {_gb(v.size_bytes)} beside our {_gb(main.size_bytes)}"
+                    if main and v.size_bytes and main.size_bytes
+                    else ""
+                )
+                for v in variants
+            )
+            + "."
+        ]
+    words.append(
+        "A cold build runs every step (force_rebuild does, and a build that finds nothing in the layer cache): it is "
+        "what a new host pays; a build from the layer cache reruns only what changed."
+    )
+    blocks: list[Block] = [
+        Heading("One image or several"),
+        Bullets(words),
+        Table(
+            [
+                "stack",
+                "lock",
+                "generators",
+                "size",
+                "this run's build",
+                "cold build",
+                "jobs",
+                "startup (median)",
+                "image",
+            ],
+            rows,
+            numeric=[False, False, False, True, False, True, True, True, False],
+        ),
+    ]
+    for v in variants:
+        if v.conflicts:
+            blocks += [
+                Heading(f"Why the {v.stack} stack cannot share our image (the resolver's words)", 3),
+                Bullets(v.conflicts),
+            ]
+    return blocks
+
+
 def _artifact(run_id: str, job: str, name: str) -> str:
     """Where the Benchmarks page serves one of a job's files (behind Airflow's login)."""
     return f"/ganblr-bench/runs/{quote(run_id, safe='')}/jobs/{quote(job, safe='')}/{name}"
@@ -366,6 +491,8 @@ def sections(report: Report, with_plots: bool = True) -> list[Block]:
                     Image(f"marginals-{dataset}.png", shapes, f"marginals of {dataset}"),
                 ]
     blocks += _canary(report)
+    blocks += _implementations(report)
+    blocks += _one_image_or_several(report)
     blocks += _jobs(report)
     blocks += _reproduce(report)
     blocks.append(Paragraph(FOOTNOTE))

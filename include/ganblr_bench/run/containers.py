@@ -19,7 +19,8 @@ from typing import Any
 from ganblr_bench import layout, settings
 from ganblr_bench.contract import RunPlan
 from ganblr_bench.run import cores, postmortem
-from ganblr_bench.states import Stack, Status
+from ganblr_bench.run import plan as planning
+from ganblr_bench.states import Status
 
 CONTAINER_JOB, CONTAINER_CACHE, CONTAINER_TRTR = "/job", "/data/cache", "/data/trtr"
 JOB_LABEL, RUN_LABEL = "io.ganblr-bench.job", "io.ganblr-bench.run"
@@ -68,16 +69,17 @@ def docker_pinning(held: list[int]) -> dict[str, Any]:
 
 
 def container_requests(
-    plan: RunPlan, model: str, images: dict[Stack, str], site: DockerSite, heartbeat_s: float
+    plan: RunPlan, model: str, images: dict[str, str], site: DockerSite, heartbeat_s: float
 ) -> list[dict[str, Any]]:
-    """Per job of ``model``: the container to start (image by the job's stack, command, name, labels, limit).
+    """Per job of ``model``: the container to start (image by the job's stack or its generator's own model stack:
+    ``planning.image_key``; command, name, labels, limit).
 
     A job sees its own folder (read-write) and the dataset cache (read-only), nothing else of the results.
     A job whose stack has no image (its build failed) already has its result: no container.
     """
     requests = []
     for job in plan.of_model(model):
-        ref = images.get(job.stack)
+        ref = images.get(planning.image_key(job))
         if ref is None:
             continue
         requests.append(

@@ -12,6 +12,9 @@ no Airflow and is tested against the real engine.
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from typing import Any
 from ganblr_bench import __version__
 from ganblr_bench.contract import ImageFacts
 from ganblr_bench.errors import ImageError
+from ganblr_bench.generator_catalog import MAIN_STACK
 
 REPOSITORY = "ganblr-bench"
 TARGET = "bench"  # the Dockerfile's benchmark stage (the Airflow image has its own: docker/airflow.Dockerfile)
@@ -33,16 +37,22 @@ _INPUTS = (
     "requirements-models.in",
     "requirements-models.lock",
 )
-_INPUT_DIRS = ("include", "docker/wheels")
+_INPUT_DIRS = ("include", "generators", "docker/wheels")
+CONFLICT = "# conflict: "  # a variant lock's header line: one pin of ours its stack excludes (scripts/lock.sh)
+_LOCAL_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+\+[^\s;\\]+)", re.M)  # torch==2.13.0+cpu
 
 
-def input_files(context: Path) -> list[Path]:
-    files = [context / name for name in _INPUTS if (context / name).exists()]
+def input_files(context: Path, models_lock: str | None = None) -> list[Path]:
+    names = _INPUTS if models_lock is None else (*_INPUTS, models_lock)
+    files = [context / name for name in names if (context / name).exists()]
     for folder in _INPUT_DIRS:
         files += sorted(
             p
             for p in (context / folder).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            if p.is_file()
+            and "__pycache__" not in p.parts
+            and p.suffix != ".pyc"
+            and not any(part.endswith(".egg-info") for part in p.parts)  # pip's, of an editable install
         )
     return files
 
@@ -53,7 +63,7 @@ def inputs_hash(context: Path, build_args: dict[str, str] | None = None) -> str:
     if not (context / "Dockerfile").exists():
         raise ImageError(f"no Dockerfile in build context {context}")
     digest = hashlib.sha256()
-    for path in input_files(context):
+    for path in input_files(context, (build_args or {}).get("MODELS_LOCK")):
         digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes() + b"\0")
     for key, value in sorted((build_args or {}).items()):
         digest.update(f"{key}={value}\0".encode())
@@ -74,6 +84,88 @@ def stack_args(stack: str, today: date | None = None) -> dict[str, str]:
     return {"STACK": "latest", "STACK_AS_OF": (today or datetime.now(UTC).date()).isoformat()}
 
 
+def variant_lock(stack: str) -> str:
+    """The lock of a model stack: ``models`` is ours, any other NAME an image variant's."""
+    return f"requirements-{stack}.lock"
+
+
+def lock_conflicts(context: Path, stack: str) -> list[str]:
+    """Why a variant's stack cannot share our image: the resolver's reasons in its lock's header, one per pin."""
+    lock = Path(context) / variant_lock(stack)
+    if not lock.is_file():
+        return []
+    return [line[len(CONFLICT) :].strip() for line in lock.read_text().splitlines() if line.startswith(CONFLICT)]
+
+
+def local_wheels(context: Path, stack: str, wheelhouse: Path | None) -> list[Path]:
+    """The wheels a variant's lock pins by a local version (``torch==2.13.0+cpu``: not on the package index),
+    found in ``wheelhouse``; ImageError naming the first that is not there."""
+    lock = (Path(context) / variant_lock(stack)).read_text()
+    found = []
+    for name, version in _LOCAL_PIN.findall(lock):
+        pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+        wheels = sorted(wheelhouse.glob(pattern)) if wheelhouse and wheelhouse.is_dir() else []
+        if not wheels:
+            raise ImageError(
+                f"the {stack} stack pins {name}=={version}, which the package index does not serve: no "
+                f"{pattern} in the wheelhouse (GANBLR_BENCH_WHEELHOUSE={wheelhouse or 'none'})"
+            )
+        found.append(wheels[0])
+    return found
+
+
+def ensure_variant(
+    client: Any,
+    context: Path,
+    stack: str,
+    wheelhouse: Path | None,
+    force: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> Built:
+    """The image of a variant model stack (a generator's whose requirements conflict with ours): the one
+    Dockerfile with ``MODELS_LOCK=requirements-NAME.lock``, tagged ``ganblr-bench:NAME-<hash>``. Wheels its lock
+    pins by a local version are copied from the wheelhouse into a build context of its own (the repository's
+    docker/wheels stays as it is, and so does the shared image's fingerprint)."""
+    context = Path(context)
+    lock = variant_lock(stack)
+    if not (context / lock).is_file():
+        raise ImageError(f"the {stack} stack has no lock: {lock} is not in {context} (scripts/lock.sh --variant)")
+    args = {"MODELS_LOCK": lock}
+    fingerprint = inputs_hash(context, args)
+    ref = f"{REPOSITORY}:{stack}-{fingerprint[:16]}"
+    options = dict(target=TARGET, buildargs={"VERSION": __version__} | args)
+    built = _built_variant(client, context, stack, ref, fingerprint, wheelhouse, force, say, options)
+    about = {"models_lock": lock, "conflicts": lock_conflicts(context, stack)}
+    return Built(built.facts.model_copy(update=about), built.log_tail)
+
+
+def _built_variant(
+    client: Any,
+    context: Path,
+    stack: str,
+    ref: str,
+    fingerprint: str,
+    wheelhouse: Path | None,
+    force: bool,
+    say: Callable[[str], None] | None,
+    options: dict[str, Any],
+) -> Built:
+    if not force and image_id(client, ref):
+        return built_once(client, ref, fingerprint, False, say)
+    wheels = local_wheels(context, stack, wheelhouse)
+    if not wheels:
+        return built_once(client, ref, fingerprint, force, say, path=str(context), **options)
+    with tempfile.TemporaryDirectory(prefix=f"ganblr-bench-{stack}-") as tmp:
+        for path in [*input_files(context, options["buildargs"]["MODELS_LOCK"]), *(context / "docker").rglob("*")]:
+            if path.is_file():
+                target = Path(tmp) / path.relative_to(context)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        for wheel in wheels:
+            shutil.copy2(wheel, Path(tmp) / "docker" / "wheels" / wheel.name)
+        return built_once(client, ref, fingerprint, force, say, path=tmp, **options)
+
+
 @dataclass(frozen=True)
 class Built:
     facts: ImageFacts
@@ -90,7 +182,7 @@ def ensure(
     """Build the image unless a tag for these inputs exists (or ``force``); return its facts. ``say`` (e.g.
     ``print``) hears each build step as it starts, so a long build shows where it is."""
     fingerprint = inputs_hash(context, build_args)
-    return built_once(
+    built = built_once(
         client,
         f"{REPOSITORY}:inputs-{fingerprint[:16]}",
         fingerprint,
@@ -100,21 +192,41 @@ def ensure(
         target=TARGET,
         buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
     )
+    return Built(built.facts.model_copy(update={"models_lock": variant_lock(MAIN_STACK)}), built.log_tail)
 
 
 def built_once(
     client: Any, ref: str, fingerprint: str, force: bool, say: Callable[[str], None] | None, **options: Any
 ) -> Built:
-    """``ref`` as it is when the tag exists (unless ``force``), else built with ``options``; its facts."""
+    """``ref`` as it is when the tag exists (unless ``force``), else built with ``options``; its facts. ``force``
+    also skips the layer cache: a forced build is a cold one, every step run."""
     if not force:
         existing = image_id(client, ref)
         if existing:
-            return Built(ImageFacts(ref=ref, digest=existing, inputs_hash=fingerprint, build_s=0.0, cached=True), [])
-    seconds, lines = build(client, ref, say, **options)
+            facts = ImageFacts(
+                ref=ref,
+                digest=existing,
+                inputs_hash=fingerprint,
+                build_s=0.0,
+                cached=True,
+                size_bytes=size(client, ref),
+            )
+            return Built(facts, [])
+    seconds, lines = build(client, ref, say, **options, **({"nocache": True} if force else {}))
     digest = image_id(client, ref)
     if not digest:
         raise ImageError(f"docker build of {ref} reported success but the tag is missing")
-    return Built(ImageFacts(ref=ref, digest=digest, inputs_hash=fingerprint, build_s=seconds, cached=False), lines[-5:])
+    cold = not any(line.strip() == "---> Using cache" for line in lines)  # no step taken from the layer cache
+    facts = ImageFacts(
+        ref=ref,
+        digest=digest,
+        inputs_hash=fingerprint,
+        build_s=seconds,
+        cached=False,
+        cold=cold,
+        size_bytes=size(client, ref),
+    )
+    return Built(facts, lines[-5:])
 
 
 def build(client: Any, ref: str, say: Callable[[str], None] | None, **options: Any) -> tuple[float, list[str]]:
@@ -130,6 +242,11 @@ def build(client: Any, ref: str, say: Callable[[str], None] | None, **options: A
             if say is not None and chunk["stream"].startswith("Step "):
                 say(f"build {time.perf_counter() - started:6.1f} s: {chunk['stream'].strip()[:160]}")
     return round(time.perf_counter() - started, 2), lines
+
+
+def size(client: Any, ref: str) -> int | None:
+    value = client.inspect_image(ref).get("Size")
+    return int(value) if isinstance(value, int) else None
 
 
 def image_id(client: Any, ref: str) -> str | None:

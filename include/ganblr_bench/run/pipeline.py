@@ -25,7 +25,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from ganblr_bench import dataset_registration, layout
-from ganblr_bench.contract import ImageFacts, JobSpec, RunInfo, RunPlan
+from ganblr_bench.contract import ImageFacts, JobSpec, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ImageError
 from ganblr_bench.run import candidate, containers, image, plan, postmortem, queue
 from ganblr_bench.settings import Settings
@@ -169,14 +169,16 @@ def _update_run(run: RunPlan, **changes: Any) -> RunInfo:
 
 def build_images(
     run: RunPlan, conf: Settings, client: Callable[[], Any] | None, say: Say = print
-) -> dict[Stack, ImageFacts]:
-    """The image of every stack of the run, built unless its tag exists (or ``force_rebuild``).
+) -> dict[str, ImageFacts]:
+    """The image of every stack of the run, built unless its tag exists (or ``force_rebuild``): our stacks
+    (locked, latest, candidate) and the model stack of each generator that has one of its own (an image variant).
 
     A stack other than ``locked`` whose image does not build has its jobs recorded as failed, and the run goes
     on; the locked image's failure fails the step. The images and the moment the jobs could start go into
     run.json. The process backend builds nothing.
     """
     built: dict[Stack, ImageFacts] = {}
+    variants: dict[str, ImageFacts] = {}
     if conf.backend == Backend.DOCKER:
         assert client is not None
         for stack in sorted(run.stacks, key=lambda s: s != Stack.LOCKED):  # the candidate is built on the locked
@@ -194,22 +196,38 @@ def build_images(
             except ImageError as err:
                 if stack == Stack.LOCKED:
                     raise
-                for job in run.of_stack(stack):
-                    postmortem.complete_missing(
-                        Path(run.folder), job.name, Status.FAILED, f"the {stack} stack's image did not build: {err}"
-                    )
-                say(f"{stack} image: did not build: {err}")
+                _no_image(run, [j for j in run.of_stack(stack) if plan.variant(j) is None], str(stack), err, say)
                 continue
             say(f"{stack} image {facts.ref}: {'cached' if facts.cached else f'built in {facts.build_s} s'}")
             built[stack] = facts
-    _update_run(run, images=built, image=built.get(Stack.LOCKED), ready_at=datetime.now(UTC))
-    return built
+        for variant in sorted({v for j in run.jobs if (v := plan.variant(j)) is not None}):
+            try:
+                facts = image.ensure_variant(
+                    client(), conf.build_context, variant, conf.wheelhouse, run.force_rebuild, say
+                ).facts
+            except ImageError as err:
+                _no_image(run, [j for j in run.jobs if plan.variant(j) == variant], variant, err, say)
+                continue
+            say(f"{variant} image {facts.ref}: {'cached' if facts.cached else f'built in {facts.build_s} s'}")
+            variants[variant] = facts
+    _update_run(run, images=built, variants=variants, image=built.get(Stack.LOCKED), ready_at=datetime.now(UTC))
+    return {str(k): v for k, v in built.items()} | variants
+
+
+def _no_image(run: RunPlan, jobs: list[PlannedJob], stack: str, err: ImageError, say: Say) -> None:
+    for job in jobs:
+        postmortem.complete_missing(
+            Path(run.folder), job.name, Status.FAILED, f"the {stack} stack's image did not build: {err}"
+        )
+    say(f"{stack} image: did not build: {err}")
 
 
 def container_requests(run: RunPlan, model: str, conf: Settings) -> list[dict[str, Any]]:
-    """The containers of ``model``'s jobs, each in the image its stack was built as."""
+    """The containers of ``model``'s jobs, each in the image its stack was built as (a variant's, for a generator
+    with a model stack of its own)."""
     info = layout.load_run(Path(run.folder) / layout.RUN_FILE, Path(run.folder))
-    images = {stack: facts.ref for stack, facts in info.images.items()}
+    images = {str(stack): facts.ref for stack, facts in info.images.items()}
+    images |= {variant: facts.ref for variant, facts in info.variants.items()}
     site = containers.DockerSite(conf.host_results_root, conf.host_cache)
     return containers.container_requests(run, model, images, site, conf.heartbeat_s)
 

@@ -15,12 +15,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ganblr_bench import __version__, dataset_registration, layout
+from ganblr_bench import __version__, dataset_registration, generator_catalog, layout
 from ganblr_bench.contract import HostFacts, JobSpec, PlannedJob, RunInfo, RunPlan
 from ganblr_bench.errors import ContractError
 from ganblr_bench.params import parse_params
 from ganblr_bench.run import candidate, queue
 from ganblr_bench.states import Backend, RunKind, Stack
+
+
+def variant(job: PlannedJob) -> str | None:
+    """The model stack of the job's generator when it has one of its own (the job runs in that variant's image)."""
+    stack = generator_catalog.get(job.model).stack
+    return None if stack == generator_catalog.MAIN_STACK else stack
+
+
+def image_key(job: PlannedJob) -> str:
+    """Which of the run's images the job runs in: its generator's own stack, else its stack (locked, latest...)."""
+    return variant(job) or str(job.stack)
 
 
 def host_facts() -> HostFacts:

@@ -63,6 +63,22 @@ def _run_row(run: RunInfo) -> dict[str, Any]:
     }
 
 
+def _image_rows(run: RunInfo) -> list[dict[str, Any]]:
+    """One row per image the run's jobs ran in: our stacks' and the variants'."""
+    images = [(str(stack), facts) for stack, facts in run.images.items()] + list(run.variants.items())
+    return [
+        {"run_id": run.run_id, "stack": stack, **facts.model_dump(include=_IMAGE_COLUMNS)} for stack, facts in images
+    ]
+
+
+_IMAGE_COLUMNS = {"models_lock", "ref", "digest", "inputs_hash", "build_s", "cached", "cold", "size_bytes", "conflicts"}
+
+
+def _upsert_image(row: dict[str, Any]) -> str:
+    keep = ", ".join(f"{c} = EXCLUDED.{c}" for c in row if c not in ("run_id", "stack"))
+    return _insert("run_images", row, f"ON CONFLICT (run_id, stack) DO UPDATE SET {keep}")
+
+
 def _job_row(run: RunInfo, attempt: int, r: JobResult, uri: str | None, sha: str) -> dict[str, Any]:
     t, res, d, env = r.timings, r.resources, r.dataset, r.environment
     chosen = series.fields(r.spec, d.checksum if d else None, run.backend, run.host.cpus, None)
@@ -214,6 +230,8 @@ def write_batch(conn: Any, batch: Batch) -> Outcome:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (batch.run.run_id,))
         run_row = _run_row(batch.run)
         conn.execute(_upsert_run(run_row), run_row)
+        for image_row in _image_rows(batch.run):
+            conn.execute(_upsert_image(image_row), image_row)
         conn.execute(  # a run recorded again with another start keeps its jobs in step
             "UPDATE bench.job_results SET run_started_at = %s WHERE run_id = %s AND run_started_at <> %s",
             (batch.run.started_at, batch.run.run_id, batch.run.started_at),
