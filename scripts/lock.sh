@@ -13,7 +13,8 @@
 # AIRFLOW_CONSTRAINTS names a copy of it (a path or URL); without it, the lock is uv's resolution of the
 # pinned providers. Re-run after changing a .in file; the image's fingerprint covers the locks. The versions
 # already in a lock are preferred (uv reads its output file), so adding one package moves no other.
-# Usage: scripts/lock.sh [--gpu | --variant NAME]
+# Usage: scripts/lock.sh [--gpu | --variant NAME | --tools]
+#   --tools         only install the locker (uv) into var/tools: the tests resolve with it
 #   --gpu           requirements-models-gpu.lock with tensorflow[and-cuda]
 #   --variant NAME  requirements-NAME.in -> requirements-NAME.lock: the model stack of an image variant (a
 #                   generator whose requirements conflict with ours), preferring our lock's versions; its header
@@ -29,6 +30,7 @@ if [ ! -x "$tools/bin/uv" ] || [ "$("$tools/bin/uv" --version | cut -d' ' -f2)" 
   "${PYTHON:-python3}" -m venv "$tools"
   "$tools/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
+[ "${1:-}" = "--tools" ] && exit 0
 export SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}  # behind a TLS proxy, as pip
 compile=("$tools/bin/uv" pip compile --quiet --generate-hashes --python-version 3.11
          --python-platform x86_64-manylinux_2_28 --no-header --no-annotate)

@@ -21,9 +21,17 @@ lint() {  # the linter, the formatter, and the type checker (strict on the core:
   .venv/bin/mypy
 }
 
+tools() {  # the locker (a test resolves the variant's conflicts again with it), and the wheelhouse: the katabatic
+  # image variant's CPU build of PyTorch is not on the package index; pip's find-links hold it on this kind of machine
+  scripts/lock.sh --tools
+  GANBLR_BENCH_WHEELHOUSE=${GANBLR_BENCH_WHEELHOUSE:-${PIP_FIND_LINKS:-$(.venv/bin/pip config get global.find-links 2>/dev/null || true)}}
+  export GANBLR_BENCH_WHEELHOUSE
+}
+
 if [ "${1:-}" = "--fast" ]; then
   shift
   scripts/setup-venv.sh
+  tools
   lint
   exec .venv/bin/python -m pytest -ra -m "not (docker or airflow or mirror or slow)" "$@"
 fi
@@ -39,6 +47,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 scripts/setup-venv.sh
+tools
 lint
 scripts/setup-airflow.sh
 scripts/docker-engine.sh start

@@ -423,6 +423,55 @@ def test_a_candidate_build_of_ganblr_runs_beside_the_locked_one_and_its_change_i
     print(f"\ncandidate: worse beyond noise on {sorted(worse)}")
 
 
+def test_katabatic_ganblr_runs_in_its_image_variant_beside_tulip_labs_and_the_report_says_why_two_images(stack):
+    """A generator from outside (generators/katabatic, found by its entry point) whose stack conflicts with ours: its
+    image variant is built for real from the one Dockerfile with its own lock (and PyTorch's CPU wheel from the
+    wheelhouse), its jobs run there beside tulip-lab's GANBLR in the shared image, on the same datasets and seeds;
+    the warehouse records each job's image and each image's size and build, the report answers "one image or
+    several" with the resolver's conflicts, and compare --models sets the two implementations side by side."""
+    conf = {"models": ["ganblr", "katabatic-ganblr"], "datasets": ["car"], "seeds": [0, 1], "epochs": 1}
+    run = _ran(stack, conf | {"classifiers": ["lr"], "references": False})
+    rows = _job_rows(
+        stack, "job, status, versions->>'numpy', versions->>'katabatic', job_image", run["dag_run_id"], "job"
+    )
+    assert [r[:4] for r in rows] == [
+        ("ganblr-car-s0", "ok", "2.4.6", None),
+        ("ganblr-car-s1", "ok", "2.4.6", None),
+        ("katabatic-ganblr-car-s0", "ok", "1.26.4", "1.1.0"),
+        ("katabatic-ganblr-car-s1", "ok", "1.26.4", "1.1.0"),
+    ]
+    assert rows[0][4].startswith("ganblr-bench:inputs-") and rows[2][4].startswith("ganblr-bench:katabatic-")
+    with psycopg.connect(stack.metrics) as conn:
+        images = conn.execute(
+            "SELECT stack, models_lock, ref, size_bytes, build_s_this_run, cached, jobs, models, startup_s_median, "
+            "conflicts FROM analytics.run_images WHERE run_id = %s ORDER BY stack = 'locked' DESC",
+            (run["dag_run_id"],),
+        ).fetchall()
+    assert [(i[0], i[1], i[2], i[6], i[7]) for i in images] == [
+        ("locked", "requirements-models.lock", rows[0][4], 2, ["ganblr"]),
+        ("katabatic", "requirements-katabatic.lock", rows[2][4], 2, ["katabatic-ganblr"]),
+    ]
+    locked, variant = images
+    assert variant[3] > locked[3] > 10**9 and variant[8] > 0 and locked[8] > 0  # sizes and startups, measured
+    assert variant[5] or variant[4] > 0  # its tag was found, or it was built and timed
+    conflicted = {c.split(":")[0] for c in variant[9]}
+    assert {"numpy==2.4.6", "pandas==3.1.1", "scipy==1.17.1"} <= conflicted and locked[9] == []
+    page = (stack.reports / layout.run_key(run["dag_run_id"]) / "report.md").read_text()
+    assert "## One image or several" in page and "2 model stacks, so 2 images" in page
+    assert "numpy==2.4.6: Because katabatic>=1.1.0 depends on numpy" in page
+    assert "## GANBLR vs Katabatic GANBLR" in page
+    env = {"GANBLR_BENCH_DSN": stack.metrics}
+    out = cli(
+        ["compare", run["dag_run_id"], "--models", "ganblr", "katabatic-ganblr", "--all", "--format", "json"], **env
+    )
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert found["a"]["model"] == "ganblr" and found["b"]["model"] == "katabatic-ganblr"
+    assert {"kind": "package", "name": "numpy", "a": "2.4.6", "b": "1.26.4", "note": ""} in found["what_changed"]
+    assert {f["metric"] for f in found["figures"]} and all(f["noise_from"] == "seeds" for f in found["figures"])
+    print(f"\nimages: {[(i[0], i[3], i[4], i[8]) for i in images]}")
+
+
 def test_a_registered_csv_runs_through_the_dag_like_a_built_in_dataset(stack, monkeypatch):
     """An engineer's own table (a CSV made by the test, registered by a file): offered, checked, cached, mounted
     read-only into both models' containers, recorded with its definition's checksum, reported."""
