@@ -12,11 +12,15 @@ Nightly, and whenever an engineer triggers it with parameters:
   writes the run folder: `run.json` and one `spec.json` per job.
 * **build_image** builds the shared image from the repository's Dockerfile, tagged by a hash
   of its inputs, and skips the build when that tag exists; with `stacks` including `latest`,
-  also the canary image from the newest releases (a failed canary build fails its jobs only).
+  also the canary image from the newest releases, and the image variant of each other model
+  stack the run's generators need (a failed canary or variant build fails its jobs only).
 * **ganblr / ganblrpp** run the jobs in parallel, each in its own container (`docker`
   backend, no network, memory limit) or process (`process` backend), on cores of its own.
 * **independent / naive-bayes** run the reference generators the same way (the run
   parameter `references` turns them off): every score is read between the floor and TRTR.
+* a generator from an installed package (entry point `ganblr_bench.generators`, e.g.
+  **katabatic-ganblr**) gets a branch of its own, its jobs in the image of its model stack
+  (an image variant built from the same Dockerfile when its stack conflicts with ours).
 * **record** writes the run and every job result, failures included, to PostgreSQL.
 * **compare** checks every figure against its history (regressions stored in the warehouse)
   and writes the run's comparison report (HTML and Markdown).

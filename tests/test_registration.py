@@ -132,3 +132,31 @@ def test_an_unknown_dataset_says_what_is_built_in_and_what_is_registered(registr
         parse_params({"datasets": ["mytabel"]})
     with pytest.raises(DatasetError, match="unknown dataset 'nope'"):
         dataset_registration.fill_cache("nope")
+
+
+def test_a_registration_by_url_is_downloaded_once_checked_and_then_read_from_the_cache(registrations, tmp_path):
+    """A real HTTP server on this host serves the table: the first check downloads it into the cache under its
+    sha256, a second needs no server, and a file that changed on the server is refused naming the field."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    sha = make_csv(served / "remote.csv")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/remote.csv"
+    try:
+        register(registrations, file=url, sha256=sha)
+        definition = dataset_registration.check(dataset_registration.scan().get("mytable"))
+        assert definition.rows == 120 and definition.files["data"].filename == "remote.csv"
+        (served / "remote.csv").write_text("height,label\n1,a\n")  # changed upstream: the cache still holds ours
+        again = dataset_registration.check(dataset_registration.scan().get("mytable"))
+        assert again == definition
+        register(registrations, file=url.replace("remote", "gone"), sha256="1" * 64)
+        with pytest.raises(DatasetError, match=r"mytable.json: file: cannot download http://127\.0\.0\.1:\d+/gone"):
+            dataset_registration.check(dataset_registration.scan().get("mytable"))
+    finally:
+        server.shutdown()
