@@ -33,6 +33,7 @@ Results: `$GANBLR_BENCH_RESULTS/<run>/<job>/result.json`. Settings: `ganblr_benc
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,12 +43,14 @@ from airflow_edges import docker_client, metrics_dsn, notifiers
 
 from ganblr_bench import settings
 from ganblr_bench.contract import RunPlan
-from ganblr_bench.generator_catalog import MODELS, slug
+from ganblr_bench.generator_catalog import DISCOVERED, MODELS, slug
 from ganblr_bench.params import param_schemas
 from ganblr_bench.run import pipeline
 from ganblr_bench.states import Backend
 
 CONF = settings.load(default_context=Path(__file__).resolve().parents[1])
+for problem in DISCOVERED.problems:  # the dag-processor's log says why a generator has no branch
+    logging.getLogger(__name__).warning(problem)
 # Updated when a run's metrics are recorded: analysts' DAGs schedule on it (schedule=[Asset("ganblr_bench_metrics")]);
 # each event's extra names the run and what was recorded.
 METRICS = Asset("ganblr_bench_metrics")

@@ -68,4 +68,4 @@ mkdir -p var/test-artifacts
 scripts/build-image.sh "$GANBLR_BENCH_IMAGE_TAG" 2>var/test-artifacts/image-build.log | tee var/test-artifacts/image-build.txt
 
 export GANBLR_BENCH_DATA_MIRROR=${GANBLR_BENCH_DATA_MIRROR:-$(cd "$here/.." && pwd)/shared/datasets}
-exec .venv/bin/python -m pytest -ra "$@"
+exec .venv/bin/python -m pytest -ra --durations=25 "$@"

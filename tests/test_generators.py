@@ -178,3 +178,13 @@ def test_a_variant_whose_wheel_is_not_in_the_wheelhouse_is_refused_naming_the_wh
         image.local_wheels(ROOT, "katabatic", tmp_path)
     with pytest.raises(ImageError, match="no lock: requirements-nope.lock"):
         image.ensure_variant(None, ROOT, "nope", tmp_path)
+
+
+def test_a_build_is_cold_only_when_every_run_step_ran_and_none_came_from_the_layer_cache():
+    from ganblr_bench.run import image
+
+    cold = ["Step 1/4 : FROM base\n", "Step 2/4 : COPY a /a\n", " ---> Using cache\n", "Step 3/4 : RUN install\n",
+            " ---> Running in 1f\n", "Step 4/4 : RUN useradd\n", " ---> Running in 2e\n"]  # fmt: skip
+    assert image.ran_every_install(cold)  # a COPY from the cache costs nothing
+    warm = cold[:4] + [" ---> Using cache\n"] + cold[5:]  # the stack's install came from the cache
+    assert not image.ran_every_install(warm) and not image.ran_every_install(cold[:3])

@@ -439,7 +439,7 @@ class ImageFacts(Strict):
     build_s: float | None = Field(None, ge=0, description="build seconds; 0 when the build was skipped")
     cached: bool | None = Field(None, description="true when the tag existed and the build was skipped")
     cold: bool | None = Field(
-        None, description="built with no step from the layer cache (a forced build is): its build_s is a cold build's"
+        None, description="the build ran every RUN step, none from the layer cache: its build_s is a cold build's"
     )
     size_bytes: int | None = Field(None, ge=0, description="the image's size, as the engine reports it")
     models_lock: str | None = Field(None, max_length=256, description="the lock of its model stack")

@@ -185,6 +185,11 @@ def get(name: str) -> GeneratorInfo:
         raise KeyError(f"unknown generator {name!r}; known: {', '.join(GENERATORS)}") from None
 
 
+def has_own_stack(name: str) -> bool:
+    """The generator's jobs run in an image variant of its own stack (on its locked stack only)."""
+    return name in GENERATORS and GENERATORS[name].stack != MAIN_STACK
+
+
 def label(name: str) -> str:
     return GENERATORS[name].label if name in GENERATORS else name
 

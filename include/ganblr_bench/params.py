@@ -152,8 +152,8 @@ class RunParams(Knobs, JobLimits):
     )
     force_rebuild: bool = Field(
         False,
-        description="rebuild the images even if their inputs are unchanged, every step (no layer cache): a cold build, "
-        "timed and recorded",
+        description="rebuild the images even if their inputs are unchanged (unchanged steps still come from the "
+        "layer cache)",
     )
     model_overrides: dict[KnownModel, ModelOverride] = Field(  # type: ignore[valid-type]
         default_factory=dict, description='per-model changes, e.g. {"ganblr++": {"epochs": 50, "memory_limit": "8g"}}'

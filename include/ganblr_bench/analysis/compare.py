@@ -236,8 +236,17 @@ def _side_by_side(
     found = views.figures(conn, run_id)
     spreads = history_spreads(conn, run_id, thresholds)
     changes = []
+    # Two stacks of ours compare our generators: one with a stack of its own ran on its locked stack only.
+    ours = a[0] is None
     for dataset, model, _, metric in sorted(
-        {k for k in found if k[2] == a[1] and a[0] in (None, k[1]) and k[3] in figures.COMPARED},
+        {
+            k
+            for k in found
+            if k[2] == a[1]
+            and a[0] in (None, k[1])
+            and k[3] in figures.COMPARED
+            and not (ours and generator_catalog.has_own_stack(k[1]))
+        },
         key=lambda k: (k[0], generator_catalog.order(k[1]), figures.COMPARED.index(k[3])),
     ):
         theirs = b[0] or model

@@ -66,6 +66,7 @@ class Job:
     status: Status
     error: str | None
     artifact_uri: str | None
+    image: str | None = None  # the tag it ran in
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ def build(conn: Any, run_id: str, last_runs: int = 20, thresholds: Thresholds = 
             Status(r["status"]),
             r["error"],
             r["artifact_uri"],
+            r["job_image"],
         )
         for r in rows
     ]

@@ -228,9 +228,10 @@ def _stack_section(report: Report, other: Stack, found: Comparison) -> list[Bloc
     ]
     moved = ", ".join(f"{p} {a} → {b}" for p, a, b in changes) or "no package version differs"
     judged = {(c.dataset, c.model, c.metric): c for c in found.changes}
+    models = [m for m in report.models if not generator_catalog.has_own_stack(m)]  # ours ran on both stacks
     for dataset in report.datasets:
         lines = []
-        for model in report.models:
+        for model in models:
             total, ok = report.count(dataset, model, other)
             if total and not ok:
                 errors = sorted(
@@ -252,13 +253,11 @@ def _stack_section(report: Report, other: Stack, found: Comparison) -> list[Bloc
                     lines.append(f"{label(model)}'s {metric.label} {verb}, beyond noise: {shown}, with {moved}.")
                 elif c.noise == Noise.UNKNOWN:
                     lines.append(f"{label(model)}'s {metric.label} moved {shown}; noise unknown (one seed a side).")
-        header = ["figure"] + [
-            f"{label(m)} {h}" for m in report.models for h in ("locked", str(other), "change", "verdict")
-        ]
+        header = ["figure"] + [f"{label(m)} {h}" for m in models for h in ("locked", str(other), "change", "verdict")]
         rows: list[list[document.Cell]] = []
         for metric in analysis.SHOWN:
             row: list[document.Cell] = [metric.label]
-            for model in report.models:
+            for model in models:
                 c = judged.get((dataset, model, metric.key))
                 row += [
                     _stat_text(report.stat(dataset, model, metric.key, Stack.LOCKED), metric),
@@ -369,8 +368,8 @@ def _one_image_or_several(report: Report) -> list[Block]:
             + "."
         ]
     words.append(
-        "A cold build runs every step (force_rebuild does, and a build that finds nothing in the layer cache): it is "
-        "what a new host pays; a build from the layer cache reruns only what changed."
+        "A cold build installs the whole stack (a new host, a changed lock, a pruned layer cache): what a new host "
+        "pays; a build from the layer cache reruns only what changed. benchmarks/bench_stacks.py measures cold builds."
     )
     blocks: list[Block] = [
         Heading("One image or several"),
@@ -406,6 +405,7 @@ def _artifact(run_id: str, job: str, name: str) -> str:
 
 
 def _jobs(report: Report) -> list[Block]:
+    variant = {i.ref: i.stack for i in report.images if i.variant}  # a variant's jobs: its stack, not ours
     rows: list[list[document.Cell]] = []
     for j in sorted(report.jobs, key=lambda j: (j.dataset, generator_catalog.order(j.model), j.seed, j.stack)):
         links = [
@@ -419,7 +419,7 @@ def _jobs(report: Report) -> list[Block]:
                 label(j.model),
                 j.dataset,
                 str(j.seed),
-                str(j.stack),
+                variant.get(j.image or "", str(j.stack)),
                 str(j.status),
                 *links,
                 *([""] * (3 - len(links))),

@@ -112,7 +112,15 @@ def ensure(
     force: bool = False,
     say: Callable[[str], None] | None = None,
 ) -> image.Built:
-    """The candidate image on top of the locked one, built unless its tag exists (or ``force``)."""
+    """The candidate image on top of the locked one, built unless its tag exists (or ``force``); its stack is the
+    locked one's lock, ganblr replaced."""
+    built = _built(client, context, locked, text, force, say)
+    return image.Built(built.facts.model_copy(update={"models_lock": locked.models_lock}), built.log_tail)
+
+
+def _built(
+    client: Any, context: Path, locked: ImageFacts, text: str, force: bool, say: Callable[[str], None] | None
+) -> image.Built:
     candidate = Candidate.parse(text)
     dockerfile = Path(context) / DOCKERFILE
     if not dockerfile.is_file():

@@ -121,6 +121,7 @@ def ensure_variant(
     wheelhouse: Path | None,
     force: bool = False,
     say: Callable[[str], None] | None = None,
+    cold: bool = False,
 ) -> Built:
     """The image of a variant model stack (a generator's whose requirements conflict with ours): the one
     Dockerfile with ``MODELS_LOCK=requirements-NAME.lock``, tagged ``ganblr-bench:NAME-<hash>``. Wheels its lock
@@ -133,7 +134,7 @@ def ensure_variant(
     args = {"MODELS_LOCK": lock}
     fingerprint = inputs_hash(context, args)
     ref = f"{REPOSITORY}:{stack}-{fingerprint[:16]}"
-    options = dict(target=TARGET, buildargs={"VERSION": __version__} | args)
+    options = dict(target=TARGET, buildargs={"VERSION": __version__} | args, cold=cold)
     built = _built_variant(client, context, stack, ref, fingerprint, wheelhouse, force, say, options)
     about = {"models_lock": lock, "conflicts": lock_conflicts(context, stack)}
     return Built(built.facts.model_copy(update=about), built.log_tail)
@@ -178,6 +179,7 @@ def ensure(
     force: bool = False,
     build_args: dict[str, str] | None = None,
     say: Callable[[str], None] | None = None,
+    cold: bool = False,
 ) -> Built:
     """Build the image unless a tag for these inputs exists (or ``force``); return its facts. ``say`` (e.g.
     ``print``) hears each build step as it starts, so a long build shows where it is."""
@@ -188,6 +190,7 @@ def ensure(
         fingerprint,
         force,
         say,
+        cold,
         path=str(context),
         target=TARGET,
         buildargs={"VERSION": __version__} | (build_args or {}),  # the image's version label
@@ -196,10 +199,16 @@ def ensure(
 
 
 def built_once(
-    client: Any, ref: str, fingerprint: str, force: bool, say: Callable[[str], None] | None, **options: Any
+    client: Any,
+    ref: str,
+    fingerprint: str,
+    force: bool,
+    say: Callable[[str], None] | None,
+    cold: bool = False,
+    **options: Any,
 ) -> Built:
-    """``ref`` as it is when the tag exists (unless ``force``), else built with ``options``; its facts. ``force``
-    also skips the layer cache: a forced build is a cold one, every step run."""
+    """``ref`` as it is when the tag exists (unless ``force``), else built with ``options``; its facts. ``cold``:
+    build without the layer cache (every step run, downloads included: what a new host pays)."""
     if not force:
         existing = image_id(client, ref)
         if existing:
@@ -212,21 +221,34 @@ def built_once(
                 size_bytes=size(client, ref),
             )
             return Built(facts, [])
-    seconds, lines = build(client, ref, say, **options, **({"nocache": True} if force else {}))
+    seconds, lines = build(client, ref, say, **options, **({"nocache": True} if cold else {}))
     digest = image_id(client, ref)
     if not digest:
         raise ImageError(f"docker build of {ref} reported success but the tag is missing")
-    cold = not any(line.strip() == "---> Using cache" for line in lines)  # no step taken from the layer cache
     facts = ImageFacts(
         ref=ref,
         digest=digest,
         inputs_hash=fingerprint,
         build_s=seconds,
         cached=False,
-        cold=cold,
+        cold=ran_every_install(lines),
         size_bytes=size(client, ref),
     )
     return Built(facts, lines[-5:])
+
+
+def ran_every_install(lines: list[str]) -> bool:
+    """Whether a build ran every RUN step (none came from the layer cache): a cold build, which installed the whole
+    model stack, rather than one that reran only the code's layer. COPY and ENV steps from the cache cost nothing."""
+    runs, cached, step = 0, 0, ""
+    for line in lines:
+        text = line.strip()
+        if text.startswith("Step "):
+            step = text.split(" : ", 1)[-1]
+            runs += step.startswith("RUN ")
+        elif text == "---> Using cache" and step.startswith("RUN "):
+            cached += 1
+    return runs > 0 and cached == 0
 
 
 def build(client: Any, ref: str, say: Callable[[str], None] | None, **options: Any) -> tuple[float, list[str]]:

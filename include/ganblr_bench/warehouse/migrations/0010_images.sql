@@ -4,7 +4,7 @@ ALTER TABLE bench.job_results DROP CONSTRAINT job_results_model_check;
 
 -- Every image a run's jobs ran in, one row per stack: locked, latest, candidate, or a variant's model stack
 -- (a generator whose requirements conflict with ours: requirements-NAME.lock). build_s: this run's build (0 when
--- its tag existed: cached); cold: that build took no step from the layer cache. conflicts: why that variant could
+-- its tag existed: cached); cold: that build ran every RUN step, none from the layer cache. conflicts: why that variant could
 -- not share our image, in the resolver's words (one per pin of ours its stack excludes).
 CREATE TABLE bench.run_images (
     run_id              text NOT NULL REFERENCES bench.runs (run_id) ON DELETE CASCADE,
@@ -22,8 +22,8 @@ CREATE TABLE bench.run_images (
 );
 CREATE INDEX run_images_cold ON bench.run_images (stack, models_lock) WHERE cold;
 
--- One image or several: per run and image, its size, this run's build, the newest cold build of its stack (every
--- step run: a forced build, or one with nothing in the layer cache, in whatever run it happened, and when), its
+-- One image or several: per run and image, its size, this run's build, the newest cold build of its stack (the
+-- whole stack installed: a new host, a changed lock, a pruned layer cache; in whatever run it happened), its
 -- jobs' startup (median of the ok ones) and its conflicts.
 CREATE VIEW analytics.run_images AS
 SELECT i.run_id, i.stack, i.models_lock, i.ref, i.digest, i.inputs_hash, i.size_bytes, i.cached, i.cold,
