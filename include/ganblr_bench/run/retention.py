@@ -252,7 +252,10 @@ def _images(conn: Any, docker: Any, policy: Policy, now: datetime, out: Plan, la
     }
     by_stack: dict[str, list[dict[str, Any]]] = {}
     for image in docker.images(filters={"label": label}):
-        stack = (image.get("Labels") or {}).get("io.ganblr-bench.stack", "locked")
+        labels = image.get("Labels") or {}
+        stack, lock = labels.get("io.ganblr-bench.stack", "locked"), labels.get("io.ganblr-bench.models-lock")
+        if lock and lock != "requirements-models.lock":  # an image variant's: a stack of its own, kept apart
+            stack = lock.removeprefix("requirements-").removesuffix(".lock")
         by_stack.setdefault(stack, []).append(image)
     for stack, images in by_stack.items():
         for i, image in enumerate(sorted(images, key=lambda im: im["Created"], reverse=True)):
