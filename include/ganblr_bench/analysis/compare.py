@@ -258,11 +258,23 @@ def _side_by_side(
 
 def _versions_between(conn: Any, run_id: str, a: str, b: str) -> list[InputChange]:
     """The package versions that differ between two models' jobs of one run (each in its own stack's image)."""
+    return _package_changes(views.rows(conn, _MODEL_VERSIONS, (run_id, [a, b])), "model", a, b)
+
+
+def _stack_versions(conn: Any, run_id: str, other: Stack) -> list[InputChange]:
+    """The package versions that differ between the locked jobs of a run and its ``other`` stack's."""
+    return _package_changes(views.rows(conn, _STACK_VERSIONS, (run_id,)), "stack", Stack.LOCKED, other)
+
+
+def _package_changes(rows: list[dict[str, Any]], side: str, a: str, b: str) -> list[InputChange]:
+    """The versions that differ between the jobs whose ``side`` column is ``a`` and those where it is ``b`` (from
+    the jobs that ran, a failed one's where none ran to the end; none when a side recorded none)."""
     versions: dict[str, dict[str, str]] = {}
-    rows = views.rows(conn, _MODEL_VERSIONS, (run_id, [a, b]))
     for row in rows:  # the ok jobs last: theirs win
-        versions.setdefault(row["model"], {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
-    va, vb = versions.get(a, {}), versions.get(b, {})
+        versions.setdefault(str(row[side]), {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
+    va, vb = versions.get(str(a)), versions.get(str(b))
+    if not va or not vb:
+        return []
     return [
         InputChange("package", p, va.get(p), vb.get(p))
         for p in sorted(va.keys() | vb.keys())
@@ -279,22 +291,6 @@ _STACK_VERSIONS = """
 SELECT stack, versions FROM analytics.job_results
 WHERE run_id = %s AND versions IS NOT NULL ORDER BY status = 'ok', dataset, model, seed
 """
-
-
-def _stack_versions(conn: Any, run_id: str, other: Stack) -> list[InputChange]:
-    """The package versions that differ between the locked jobs of a run and its ``other`` stack's (from its jobs
-    that ran, a failed one's where none ran to the end; none when no job of a side recorded any)."""
-    versions: dict[Stack, dict[str, str]] = {}
-    for row in views.rows(conn, _STACK_VERSIONS, (run_id,)):  # the ok jobs last: theirs win
-        versions.setdefault(Stack(row["stack"]), {}).update({k: str(v) for k, v in (row["versions"] or {}).items()})
-    locked, theirs = versions.get(Stack.LOCKED), versions.get(other)
-    if not locked or not theirs:
-        return []
-    return [
-        InputChange("package", p, locked.get(p), theirs.get(p))
-        for p in sorted(locked.keys() | theirs.keys())
-        if locked.get(p) != theirs.get(p) and p != "ganblr-bench"
-    ]
 
 
 _JOB_FACTS = """
